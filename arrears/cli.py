@@ -1,0 +1,204 @@
+"""The `arrears` command: one entry point, one subcommand per job.
+
+Every failure the user can cause or meet ends with one line on stderr and the exit code
+of CONTRACTS.md section 3 (see `arrears.errors`); results go to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any
+
+import typer
+
+from arrears.errors import ArrearsError, NotYetAvailable
+from arrears.logs import configure_logging
+from arrears.settings import Settings
+
+app = typer.Typer(
+    name="arrears",
+    help="Arrears: collections cases as Temporal workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def _until_signalled(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run `work(stop)`; SIGINT/SIGTERM set `stop`, and also abort a start still in progress."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    task = asyncio.ensure_future(work(stop))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            # Give `work` the chance to shut down in order; if it is still starting
+            # something up, cancelling it runs its cleanup (context managers) instead.
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=60)
+            except TimeoutError:
+                task.cancel()
+        await task
+    finally:
+        stopper.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(settings: Settings, stop: asyncio.Event, *, with_worker: bool) -> None:
+    from arrears.stack.up import Stack
+
+    async with Stack(settings) as stack:
+        starting = asyncio.ensure_future(stack.start())
+        await asyncio.wait(
+            {starting, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            return
+        starting.result()
+        _say(f"Temporal:   {stack.temporal_address} (namespace {settings.temporal_namespace})")
+        if settings.ui_url:
+            _say(f"Web UI:     {settings.ui_url}")
+        _say(f"PostgreSQL: {stack.database_url}")
+        if stack.applied_migrations:
+            _say(f"Migrations applied: {', '.join(stack.applied_migrations)}")
+        if with_worker:
+            await _serve_worker(settings, stop)
+        else:
+            _say("Ready. Ctrl-C stops everything that was started.")
+            await stop.wait()
+        _say("Stopping...")
+
+
+async def _serve_worker(settings: Settings, stop: asyncio.Event) -> None:
+    from worker import run_worker
+
+    worker = asyncio.ensure_future(run_worker(settings, stop))
+    result = await _stack_check(settings)
+    _say(
+        f"Stack check: workflow {result['workflow_id']} wrote row {result['check_id']} "
+        "to PostgreSQL"
+    )
+    _say(f"Worker on task queue {settings.task_queue!r}.")
+    if settings.ui_url:
+        _say(f"Open the Web UI at {settings.ui_url}")
+    _say("Ready. Ctrl-C stops everything that was started.")
+    await worker
+
+
+async def _stack_check(settings: Settings) -> dict[str, Any]:
+    from activities.stack_check import StackCheck
+    from arrears.stack.temporal import connect
+    from workflows.stack_check import StackCheckWorkflow
+
+    client = await connect(settings)
+    check_id = f"stack-check-{uuid.uuid4()}"
+    result = await client.execute_workflow(
+        StackCheckWorkflow.run,
+        StackCheck(check_id=check_id),
+        id=check_id,
+        task_queue=settings.task_queue,
+    )
+    return result.model_dump()
+
+
+@app.command()
+def up() -> None:
+    """Start the embedded stack (Temporal dev server + Web UI, PostgreSQL) until Ctrl-C.
+
+    Uses TEMPORAL_ADDRESS / DATABASE_URL instead of starting its own where they are set.
+    Applies database migrations and registers the search attributes.
+    """
+    settings = Settings()
+    asyncio.run(_until_signalled(lambda stop: _serve(settings, stop, with_worker=False)))
+
+
+@app.command()
+def run() -> None:
+    """`arrears up` plus one worker: the newcomer's `make run`."""
+    settings = Settings()
+    asyncio.run(_until_signalled(lambda stop: _serve(settings, stop, with_worker=True)))
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker (workflows and activities) against the configured Temporal and PostgreSQL."""
+    from worker import run_worker
+
+    settings = Settings()
+    asyncio.run(_until_signalled(lambda stop: run_worker(settings, stop)))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations that are missing (idempotent)."""
+    from arrears.db import create_pool
+    from arrears.db import migrate as apply
+
+    settings = Settings()
+
+    async def _migrate() -> list[str]:
+        pool = await create_pool(settings.db_url, max_size=1)
+        try:
+            return await apply(pool)
+        finally:
+            await pool.close()
+
+    applied = asyncio.run(_migrate())
+    _say(f"Applied: {', '.join(applied)}" if applied else "Database is up to date.")
+
+
+_LATER = {
+    "import": ("Start one case workflow per row of a placement file.", 5),
+    "override": ("Send a supervisor override to a running case.", 5),
+    "status": ("Show one case, or counts by stage and bucket.", 5),
+    "audit": ("Replay case histories and reconcile them with the event store.", 6),
+    "simulate": ("Run a scenario through the policy and print its timeline.", 3),
+    "report": ("Portfolio reports.", 5),
+}
+
+
+def _later(name: str, summary: str, issue: int) -> None:
+    def command(
+        args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
+    ) -> None:
+        raise NotYetAvailable(f"`arrears {name}` is not yet available (issue {issue})")
+
+    command.__doc__ = f"{summary} (not yet available)"
+    app.command(
+        name=name,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(command)
+
+
+for _name, (_summary, _issue) in _LATER.items():
+    _later(_name, _summary, _issue)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: configure logging, run the command, map errors to exit codes."""
+    configure_logging(Settings())
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="arrears")
+    except ArrearsError as err:
+        print(f"arrears: {err}", file=sys.stderr, flush=True)
+        sys.exit(err.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""One settings model for every entry point (CLI, worker, starter, tests).
+
+Values come from the environment (and an optional `.env`). Temporal and PostgreSQL are
+*embedded* unless an address is configured: `TEMPORAL_ADDRESS` / `DATABASE_URL` unset means
+"`arrears up` runs them for you on the ports below", so a worker started without any
+configuration finds the stack that `arrears up` started.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Search attributes the case workflow sets. Registered by `arrears up` (and by the
+#: compose stack's setup) so queries such as `ArrearsStage = "legal"` work.
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "ArrearsStage": "Keyword",
+    "ArrearsBucket": "Keyword",
+    "ArrearsDpd": "Int",
+    "ArrearsAgency": "Keyword",
+    "ArrearsOutcome": "Keyword",
+}
+
+EMBEDDED_DB_NAME = "arrears"
+EMBEDDED_DB_USER = "postgres"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. See README "Configuration" for the table of variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARREARS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Field(
+        default=Path(".arrears"),
+        description="Data directory of the embedded stack (Temporal state, PostgreSQL data).",
+    )
+    temporal_address: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_ADDRESS", "ARREARS_TEMPORAL_ADDRESS"),
+        description="host:port of a Temporal frontend; unset: the embedded dev server.",
+    )
+    temporal_namespace: str = Field(
+        default="default",
+        validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "ARREARS_TEMPORAL_NAMESPACE"),
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "ARREARS_DATABASE_URL"),
+        description="postgresql:// URL; unset: the embedded PostgreSQL.",
+    )
+    task_queue: str = "arrears"
+    worker_concurrency: int = Field(
+        default=100, ge=1, description="Max concurrent activities and workflow tasks per worker."
+    )
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    ui_port: int = Field(default=8233, ge=1, le=65535)
+    pg_port: int = Field(default=55432, ge=1, le=65535)
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @cached_property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @cached_property
+    def db_url(self) -> str:
+        return (
+            self.database_url
+            or f"postgresql://{EMBEDDED_DB_USER}@127.0.0.1:{self.pg_port}/{EMBEDDED_DB_NAME}"
+        )
+
+    @property
+    def ui_url(self) -> str | None:
+        return f"http://localhost:{self.ui_port}" if self.embedded_temporal else None

