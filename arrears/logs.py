@@ -85,6 +85,7 @@ __all__ = [
     "ID_KEYS",
     "MASK",
     "PERSONAL_KEYS",
+    "add_record_extras",
     "add_temporal_context",
     "configure_logging",
     "drop_during_workflow_replay",
@@ -154,13 +155,14 @@ _NOT_ALNUM_AFTER = r"(?![0-9A-Za-z_])"
 
 # One scanner, alternatives tried in order at each position: the "keep" shapes (things that
 # merely look numeric) are consumed unchanged before the phone rule can bite into them.
+# Amounts with decimals need no "keep" shape: the phone rule refuses a digit run that is the
+# integer part (followed by ".<digit>") or the fraction (preceded by "<digit>.") of a number.
 _SCANNER = re.compile(
     r"""
     (?P<keep>
         [0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}  # UUID
       | \d{4}-\d{2}-\d{2}                                         # ISO date ...
         (?:[T\ ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?  # ... and time
-      | \d[\d,]*\.\d+                                             # amount with decimals
     )
   | (?P<email>
         [A-Za-z0-9._%+-]+@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})
@@ -279,6 +281,28 @@ def mask_personal_data(_logger: WrappedLogger, _method: str, event_dict: EventDi
     return event_dict
 
 
+#: Attributes every LogRecord has; anything else on a record came from ``extra=``. ``message``
+#: and ``asctime`` are added by *other* handlers' formatters (pytest's capture, a library's
+#: basicConfig) when they run before ours, and would duplicate ``event``/``timestamp``.
+_STANDARD_RECORD_ATTRS: frozenset[str] = frozenset(
+    vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
+) | {"message", "asctime"}
+
+
+def add_record_extras(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Copy a stdlib record's ``extra=`` fields into the event dict (caller keys win).
+
+    Like ``structlog.stdlib.ExtraAdder`` but ignoring ``message``/``asctime``, which depend on
+    which other handlers happened to format the same record first.
+    """
+    record = event_dict.get("_record")
+    if isinstance(record, logging.LogRecord):
+        for key, value in vars(record).items():
+            if key not in _STANDARD_RECORD_ATTRS and not key.startswith("_"):
+                event_dict.setdefault(key, value)
+    return event_dict
+
+
 def add_temporal_context(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """Bind the running activity's identity to every line logged while it runs.
 
@@ -375,7 +399,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
 
     formatter = structlog.stdlib.ProcessorFormatter(
         # stdlib records (temporalio, workflow.logger, activity.logger, asyncpg, ...)
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+        foreign_pre_chain=[add_record_extras, *shared],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,  # text traceback, so it is masked too
