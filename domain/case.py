@@ -1,0 +1,159 @@
+"""The case as a decider: `decide(state, command, now, policy) -> events`, `evolve`, `fold`.
+
+`decide` first runs every calendar rule due up to `now` (so a payment at noon lands after
+the statement issued at midnight), then the command. It never mutates its input and
+reads no clock: the same inputs always give the same events, in the live workflow, in
+`simulate` and in the auditor's rebuild.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.billing import previous_statement_date
+from domain.commands import (
+    AdvanceTime,
+    Command,
+    OpenCase,
+    Override,
+    ReceivePayment,
+    RecordContactAttempt,
+)
+from domain.contact import in_window, next_contact_at, suppressed
+from domain.cycle import follow_bucket, next_due_at, refresh_bucket, run_due
+from domain.decision import Decision
+from domain.errors import OverrideRejected, check
+from domain.events import CaseOpened, ContactAttempted, Event, HoldStarted
+from domain.events import OverrideRejected as OverrideRejectedEvent
+from domain.evolve import evolve, fold
+from domain.overrides import apply_override, check_override
+from domain.payments import receive_payment
+from domain.policy import Policy
+from domain.state import CaseState
+
+__all__ = ["decide", "evolve", "fold", "next_wakeup", "reject"]
+
+
+def decide(state: CaseState, command: Command, now: datetime, policy: Policy) -> list[Event]:
+    """The events that `command` at business time `now` causes. Raises `DomainError`
+    (for overrides `OverrideRejected`) when a rule refuses it; then nothing happened."""
+    if state.as_of is not None:
+        check(
+            now >= state.as_of,
+            "time_runs_forward",
+            "time cannot go back",
+            now=now,
+            as_of=state.as_of,
+        )
+    d = Decision(state, now, policy)
+    if isinstance(command, OpenCase):
+        _open(d, command)
+        run_due(d)
+        return d.events
+    check(state.opened, "case_open", "there is no such case")
+    run_due(d)
+    match command:
+        case AdvanceTime():
+            pass
+        case ReceivePayment():
+            receive_payment(d, command)
+        case RecordContactAttempt():
+            _record_contact(d, command)
+        case _:
+            check_override(d.state, command, now, policy)
+            apply_override(d, command)
+    return d.events
+
+
+def next_wakeup(state: CaseState, policy: Policy) -> datetime | None:
+    """When the case next needs to run: a calendar rule or a planned contact attempt."""
+    times = [
+        t for t in (next_due_at(state, policy), next_contact_at(state, policy)) if t is not None
+    ]
+    return min(times) if times else None
+
+
+def _open(d: Decision, command: OpenCase) -> None:
+    check(not d.state.opened, "case_exists", "the case is already open")
+    today = d.bank_date()
+    account = command.account
+    check(
+        command.oldest_unpaid_due_date < today,
+        "placement",
+        "the oldest unpaid due date must be before the day the case opens",
+        oldest_unpaid_due_date=command.oldest_unpaid_due_date,
+        opened=today,
+    )
+    total = command.principal + command.interest + command.fees
+    check(
+        command.unpaid_minimum <= total,
+        "placement",
+        "the unpaid minimum exceeds the balance",
+        unpaid_minimum=command.unpaid_minimum,
+        balance=total,
+    )
+    d.emit(
+        CaseOpened,
+        account=account,
+        policy=d.policy.name,
+        principal=command.principal,
+        interest=command.interest,
+        fees=command.fees,
+        oldest_unpaid_due_date=command.oldest_unpaid_due_date,
+        unpaid_minimum=command.unpaid_minimum,
+        last_statement_date=previous_statement_date(today, account.statement_day),
+        accrual_from=today,
+    )
+    refresh_bucket(d, d.now)
+    follow_bucket(d, d.now)
+
+
+def _record_contact(d: Decision, c: RecordContactAttempt) -> None:
+    """Guards, not plans: an attempt outside the window or during a hold is a bug in the
+    caller, and is refused rather than recorded as if it were allowed."""
+    state = d.state
+    assert state.account is not None
+    check(not state.closed, "case_open", "the case is closed")
+    check(
+        not suppressed(state),
+        "contact_hold",
+        "no contact during a hold, promise or plan",
+        holds=",".join(state.holds),
+    )
+    check(
+        in_window(d.now, state.account.timezone, d.policy.contact),
+        "contact_window",
+        "outside the contact window",
+        at=d.now,
+    )
+    d.emit(
+        ContactAttempted,
+        channel=c.channel,
+        target=c.target,
+        outcome=c.outcome,
+        planned_at=c.planned_at,
+        line=c.line,
+        contact_index=c.contact_index,
+        collector_ids=c.collector_ids,
+        recording_ref=c.recording_ref,
+        provider_ref=c.provider_ref,
+    )
+    if c.outcome == "dispute" and "dispute" not in d.state.holds:
+        d.emit(HoldStarted, kind="dispute")
+
+
+def reject(
+    state: CaseState, override: Override, error: OverrideRejected, now: datetime, policy: Policy
+) -> list[Event]:
+    """Record a refused override (rule and message) without changing anything else, for
+    timelines that show what was asked and why it was refused."""
+    d = Decision(state, now, policy)
+    d.emit(
+        OverrideRejectedEvent,
+        override=override.kind,
+        actor=override.actor,
+        reason=override.reason,
+        rule=error.rule,
+        message=str(error),
+    )
+    return d.events

@@ -1,0 +1,250 @@
+"""Rules that run on the calendar (POLICY §2-§4): statements, due dates, charge-off,
+promise and plan deadlines, the letter's response window, placement terms, pauses.
+
+`scheduled` lists what is due next, derived from the state alone; `run_due` runs every
+item whose time has come, each at its own time, so a late wake-up still produces the
+timeline the calendar calls for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from domain.billing import (
+    accrual_days,
+    add_months,
+    cycle_interest,
+    due_date,
+    late_fee,
+    new_minimum,
+    next_statement_date,
+    over_limit_fee,
+)
+from domain.decision import Decision, stage_rank
+from domain.delinquency import bucket_number, days_past_due, oldest_past_due
+from domain.events import (
+    BalanceView,
+    BucketChanged,
+    ChargedOff,
+    FeeCharged,
+    HoldEnded,
+    InterestCharged,
+    PlanBroken,
+    PromiseBroken,
+    StatementIssued,
+)
+from domain.localtime import end_of_day, start_of_day
+from domain.money import ZERO
+from domain.outsourcing import (
+    goes_to_legal_on_recall,
+    long_aged_reaches_threshold,
+    next_regular_hand,
+)
+from domain.policy import Policy
+from domain.state import CaseState
+
+
+class Scheduled(NamedTuple):
+    at: datetime
+    order: int  # rules due at the same moment run in this order
+    rule: str
+
+
+def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
+    """Every calendar rule pending for this case, earliest first."""
+    if not state.opened or state.closed:
+        return []
+    assert state.account is not None and state.last_statement_date is not None
+    bank = policy.cycle.bank_timezone
+    items = [
+        Scheduled(
+            start_of_day(
+                next_statement_date(state.last_statement_date, state.account.statement_day), bank
+            ),
+            0,
+            "statement",
+        )
+    ]
+    if state.open_due_date is not None:
+        items.append(Scheduled(end_of_day(state.open_due_date, bank), 1, "due_date"))
+    if not state.charged_off and state.dues:
+        charge_off_day = state.dues[0].due_date + timedelta(days=policy.delinquency.charge_off_dpd)
+        items.append(Scheduled(start_of_day(charge_off_day, bank), 2, "charge_off"))
+    if state.promise is not None:
+        items.append(Scheduled(state.promise.pause_until, 3, "promise_deadline"))
+    if state.plan is not None:
+        items.append(Scheduled(_installment_deadline(state, policy), 4, "installment_deadline"))
+    if "pause" in state.holds and state.pause_until is not None:
+        items.append(Scheduled(state.pause_until, 5, "pause_end"))
+    if state.stage == "letter" and not _answered_since(state, state.stage_entered_at):
+        assert state.stage_entered_at is not None
+        window = timedelta(days=policy.stages.letter_response_days)
+        items.append(Scheduled(state.stage_entered_at + window, 6, "letter_window"))
+    if state.placement is not None:
+        items.append(Scheduled(state.placement.term_ends, 7, "placement_term"))
+    return sorted(items)
+
+
+def next_due_at(state: CaseState, policy: Policy) -> datetime | None:
+    items = scheduled(state, policy)
+    return items[0].at if items else None
+
+
+def run_due(decision: Decision) -> None:
+    """Run, in time order, every scheduled rule due at or before `decision.now`."""
+    while True:
+        items = scheduled(decision.state, decision.policy)
+        if not items or items[0].at > decision.now:
+            return
+        _RULES[items[0].rule](decision, items[0].at)
+
+
+def refresh_bucket(d: Decision, at: datetime) -> None:
+    """Recompute M_n and DPD for the bank date of `at`; record a change of bucket."""
+    state = d.state
+    assert state.account is not None
+    today = d.bank_date(at)
+    oldest = oldest_past_due(state.dues, today)
+    n = min(
+        bucket_number(oldest, today, state.account.statement_day), d.policy.delinquency.top_bucket
+    )
+    if n != state.bucket:
+        d.emit(
+            BucketChanged,
+            at,
+            bucket=d.label(n),
+            previous=d.label(state.bucket),
+            dpd=days_past_due(oldest, today),
+            oldest_unpaid_due_date=oldest,
+        )
+
+
+def follow_bucket(d: Decision, at: datetime) -> None:
+    """POLICY §3: enter the stage the bucket calls for; a stage never moves back."""
+    ladder = d.policy.stages.stage_by_bucket
+    target = ladder[min(d.state.bucket, max(ladder))]
+    if stage_rank(target) > stage_rank(d.state.stage):
+        d.enter_stage(target, f"bucket {d.label(d.state.bucket)}", at)
+
+
+def _statement(d: Decision, at: datetime) -> None:
+    """POLICY §2.1-2.3 at S_k: interest, over-limit fee, the statement and its minimum."""
+    state = d.state
+    assert state.account is not None and state.accrual_from is not None
+    assert state.last_statement_date is not None
+    cycle = d.policy.cycle
+    statement = next_statement_date(state.last_statement_date, state.account.statement_day)
+    days = accrual_days(max(state.accrual_from, state.last_statement_date), statement)
+    bearing = state.principal + state.interest
+    interest = cycle_interest(bearing, days, cycle.daily_interest_rate)
+    if interest > 0:
+        d.emit(InterestCharged, at, amount=interest, days=days, interest_bearing=bearing)
+    fee = over_limit_fee(
+        d.state.total,
+        state.account.credit_limit,
+        cycle.over_limit_fee_rate,
+        cycle.over_limit_fee_minimum,
+    )
+    if fee > 0:
+        d.emit(
+            FeeCharged,
+            at,
+            kind="over_limit",
+            amount=fee,
+            basis=d.state.total - state.account.credit_limit,
+        )
+    s = d.state
+    minimum = new_minimum(s.total, cycle.minimum_payment_rate, s.minimum_due_total)
+    d.emit(
+        StatementIssued,
+        at,
+        statement_date=statement,
+        due_date=due_date(statement, state.account.grace_days),
+        balance=BalanceView(principal=s.principal, interest=s.interest, fees=s.fees, total=s.total),
+        minimum=minimum,
+        minimum_due_total=s.minimum_due_total + minimum,
+    )
+    refresh_bucket(d, at)
+    follow_bucket(d, at)
+    placement = d.state.placement
+    if placement and long_aged_reaches_threshold(
+        placement.hand, d.state.total, d.policy.legal.threshold
+    ):
+        d.refer_to_legal("long_aged_threshold", at)
+
+
+def _due_date(d: Decision, at: datetime) -> None:
+    """POLICY §2 at D_k: a late fee on the minimum left unpaid (all cycles together)."""
+    state = d.state
+    assert state.open_due_date is not None
+    unpaid = sum((x.amount for x in state.dues if x.due_date <= state.open_due_date), ZERO)
+    cycle = d.policy.cycle
+    fee = late_fee(unpaid, cycle.late_fee_rate, cycle.late_fee_minimum)
+    d.emit(FeeCharged, at, kind="late", amount=fee, basis=unpaid)
+
+
+def _charge_off(d: Decision, at: datetime) -> None:
+    d.emit(ChargedOff, at, dpd=d.policy.delinquency.charge_off_dpd, balance=d.state.total)
+
+
+def _promise_deadline(d: Decision, at: datetime) -> None:
+    """POLICY §6: not paid by the date + grace: broken, and the case resumes."""
+    promise = d.state.promise
+    assert promise is not None
+    d.emit(PromiseBroken, at, amount=promise.amount, paid=promise.paid)
+
+
+def _installment_deadline(state: CaseState, policy: Policy) -> datetime:
+    assert state.plan is not None
+    number = state.plan.installments_paid + 1
+    due = add_months(state.plan.first_due, number - 1)
+    return end_of_day(due + timedelta(days=policy.promises.grace_days), policy.cycle.bank_timezone)
+
+
+def _installment_missed(d: Decision, at: datetime) -> None:
+    """POLICY §6: a missed installment breaks the plan and the case resumes."""
+    plan = d.state.plan
+    assert plan is not None
+    number = plan.installments_paid + 1
+    d.emit(PlanBroken, at, number=number, paid=plan.paid, due=plan.installment_amount * number)
+
+
+def _pause_end(d: Decision, at: datetime) -> None:
+    d.emit(HoldEnded, at, kind="pause")
+
+
+def _letter_window(d: Decision, at: datetime) -> None:
+    """POLICY §3 M3: no payment and no promise within 10 days of the letter: visit."""
+    d.enter_stage("visit", "no response to demand letter", at)
+
+
+def _placement_term(d: Decision, at: datetime) -> None:
+    """POLICY §4: at the end of the term an uncured case is recalled and placed again
+    at the next hand, or referred to legal from the third hand at the threshold."""
+    placement = d.state.placement
+    assert placement is not None
+    d.recall("term_ended", at)
+    if goes_to_legal_on_recall(placement.hand, d.state.total, d.policy.legal.threshold):
+        d.refer_to_legal("threshold", at)
+    else:
+        d.place(next_regular_hand(d.state.regular_hands), at)
+
+
+def _answered_since(state: CaseState, since: datetime | None) -> bool:
+    if since is None:
+        return False
+    return any(t is not None and t >= since for t in (state.last_payment_at, state.last_promise_at))
+
+
+_RULES: dict[str, Callable[[Decision, datetime], None]] = {
+    "statement": _statement,
+    "due_date": _due_date,
+    "charge_off": _charge_off,
+    "promise_deadline": _promise_deadline,
+    "installment_deadline": _installment_missed,
+    "pause_end": _pause_end,
+    "letter_window": _letter_window,
+    "placement_term": _placement_term,
+}

@@ -1,0 +1,96 @@
+"""The decider's working memory: events emitted so far, and the state they lead to.
+
+Rules cascade (a statement date raises the bucket, which moves the stage, which places
+the case with an agency). Each rule sees the state *after* the events before it, because
+`emit` evolves the state as it goes; `fold(decide(...))` therefore equals the decider's
+own state by construction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from domain.delinquency import bucket_label
+from domain.errors import check
+from domain.events import (
+    Event,
+    LegalReferred,
+    Placed,
+    Recalled,
+    StageChanged,
+)
+from domain.evolve import evolve
+from domain.localtime import local_date
+from domain.outsourcing import agency_for, next_regular_hand
+from domain.policy import STAGES, Hand, Policy, Stage
+from domain.state import CaseState
+
+
+class Decision:
+    def __init__(self, state: CaseState, now: datetime, policy: Policy) -> None:
+        check(now.tzinfo is not None, "time", "`now` must carry a time zone", now=now)
+        self.state = state
+        self.now = now
+        self.policy = policy
+        self.events: list[Event] = []
+
+    def emit(self, event_type: type[Any], at: datetime | None = None, **fields: Any) -> None:
+        event = event_type(seq=self.state.seq + 1, at=at or self.now, **fields)
+        self.state = evolve(self.state, event)
+        self.events.append(event)
+
+    # --- shared facts ---------------------------------------------------------------
+
+    def bank_date(self, moment: datetime | None = None) -> date:
+        return local_date(moment or self.now, self.policy.cycle.bank_timezone)
+
+    def label(self, bucket: int) -> str:
+        return bucket_label(bucket, self.policy.delinquency.top_bucket)
+
+    # --- effects shared by rules and overrides ------------------------------------
+
+    def enter_stage(self, stage: Stage, reason: str, at: datetime | None = None) -> None:
+        """Move forward to `stage` and do what entering it means (POLICY §3, §4)."""
+        previous = self.state.stage
+        if stage == previous:
+            return
+        if stage == "legal":
+            self.refer_to_legal(reason, at)
+            return
+        self.emit(StageChanged, at, stage=stage, previous=previous, reason=reason)
+        if stage == "outsourcing" and self.state.placement is None:
+            self.place(next_regular_hand(self.state.regular_hands), at)
+
+    def place(
+        self, hand: Hand, at: datetime | None = None, *, rate: Any = None, agency: str | None = None
+    ) -> None:
+        policy = self.policy.outsourcing
+        assert self.state.account is not None
+        start = at or self.now
+        self.emit(
+            Placed,
+            at,
+            agency=agency
+            or agency_for(self.state.account.account_id, self.state.placements_made, policy),
+            hand=hand,
+            commission_rate=rate if rate is not None else policy.rates[hand],
+            term_ends=start + timedelta(days=policy.term_days),
+        )
+
+    def recall(self, reason: str, at: datetime | None = None) -> None:
+        placement = self.state.placement
+        if placement is not None:
+            self.emit(Recalled, at, agency=placement.agency, hand=placement.hand, reason=reason)
+
+    def refer_to_legal(self, reason: str, at: datetime | None = None) -> None:
+        """POLICY §4: the case leaves the agency and goes to the legal team."""
+        if self.state.stage == "legal":
+            return
+        self.recall("legal_referral", at)
+        self.emit(LegalReferred, at, reason=reason, balance=self.state.total)
+        self.emit(StageChanged, at, stage="legal", previous=self.state.stage, reason=reason)
+
+
+def stage_rank(stage: Stage) -> int:
+    return STAGES.index(stage)

@@ -1,0 +1,312 @@
+"""`evolve(state, event) -> state`: how each event changes a case. No rule is decided here.
+
+Every change is a fact carried by the event, so replaying the events of a case rebuilds
+exactly the state the decider saw, whatever policy is in force today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.events import (
+    BalanceWaived,
+    BucketChanged,
+    CaseClosed,
+    CaseOpened,
+    ChargedOff,
+    CommissionEarned,
+    ContactAttempted,
+    Event,
+    FeeCharged,
+    HoldEnded,
+    HoldStarted,
+    InstallmentPaid,
+    InterestCharged,
+    LegalMilestoneReached,
+    LegalReferred,
+    OverrideApplied,
+    OverrideRejected,
+    PaymentReceived,
+    Placed,
+    PlanAgreed,
+    PlanBroken,
+    PlanCompleted,
+    PromiseBroken,
+    PromiseKept,
+    PromiseMade,
+    Recalled,
+    StageChanged,
+    StatementIssued,
+)
+from domain.money import reduce_oldest_first
+from domain.state import CaseState, ContactRecord, Due, Placement, Plan, Promise
+
+#: Contact records older than this are dropped: no rule looks further back than a week.
+CONTACT_MEMORY = timedelta(days=8)
+
+Changes = dict[str, Any]
+
+
+def _opened(s: CaseState, e: CaseOpened) -> Changes:
+    return {
+        "opened": True,
+        "account": e.account,
+        "policy": e.policy,
+        "opened_at": e.at,
+        "principal": e.principal,
+        "interest": e.interest,
+        "fees": e.fees,
+        "dues": (Due(due_date=e.oldest_unpaid_due_date, amount=e.unpaid_minimum),),
+        "last_statement_date": e.last_statement_date,
+        "accrual_from": e.accrual_from,
+        "stage": "reminder",
+        "stage_entered_at": e.at,
+    }
+
+
+def _interest(s: CaseState, e: InterestCharged) -> Changes:
+    return {"interest": s.interest + e.amount}
+
+
+def _fee(s: CaseState, e: FeeCharged) -> Changes:
+    changes: Changes = {"fees": s.fees + e.amount}
+    if e.kind == "late":
+        changes["open_due_date"] = None
+    return changes
+
+
+def _statement(s: CaseState, e: StatementIssued) -> Changes:
+    dues = s.dues + ((Due(due_date=e.due_date, amount=e.minimum),) if e.minimum > 0 else ())
+    return {
+        "last_statement_date": e.statement_date,
+        "accrual_from": e.statement_date,
+        "open_due_date": e.due_date,
+        "dues": dues,
+    }
+
+
+def _bucket(s: CaseState, e: BucketChanged) -> Changes:
+    return {"bucket": int(e.bucket.removeprefix("M").removesuffix("+")), "dpd": e.dpd}
+
+
+def _stage(s: CaseState, e: StageChanged) -> Changes:
+    return {
+        "stage": e.stage,
+        "stage_entered_at": e.at,
+        "stage_sms": 0,
+        "letters_sent": (),
+        "visit_done": False,
+    }
+
+
+def _contact(s: CaseState, e: ContactAttempted) -> Changes:
+    from domain.contact import is_bad_line, is_conversation, is_right_party
+
+    record = ContactRecord(
+        at=e.at,
+        channel=e.channel,
+        target=e.target,
+        outcome=e.outcome,
+        line=e.line,
+        contact_index=e.contact_index,
+    )
+    recent = (*(r for r in s.recent_contacts if e.at - r.at < CONTACT_MEMORY), record)
+    changes: Changes = {"recent_contacts": recent}
+    if e.channel == "sms":
+        changes |= {"stage_sms": s.stage_sms + 1, "last_sms_at": e.at}
+    elif e.channel == "letter":
+        changes["letters_sent"] = (*s.letters_sent, e.target)
+    elif e.channel == "visit":
+        changes["visit_done"] = True
+    elif e.target == "debtor":
+        changes |= {"debtor_calls": s.debtor_calls + 1, "last_call_at": e.at}
+        if e.line is not None and is_bad_line(e.outcome) and e.line not in s.bad_lines:
+            changes["bad_lines"] = (*s.bad_lines, e.line)
+    elif e.target == "contact" and e.contact_index is not None:
+        calls = dict(s.contact_calls) | {e.contact_index: e.at}
+        counts = dict(s.contact_call_counts)
+        counts[e.contact_index] = counts.get(e.contact_index, 0) + 1
+        changes |= {
+            "third_party_calls": s.third_party_calls + 1,
+            "contact_calls": tuple(sorted(calls.items())),
+            "contact_call_counts": tuple(sorted(counts.items())),
+        }
+    if e.target == "debtor" and is_right_party(e.outcome):
+        changes["last_rpc_at"] = e.at
+    if e.channel in ("call", "visit") and is_conversation(e.outcome):
+        changes["last_conversation_at"] = e.at
+    return changes
+
+
+def _payment(s: CaseState, e: PaymentReceived) -> Changes:
+    applied = e.to_fees + e.to_interest + e.to_principal
+    remaining, _ = reduce_oldest_first([d.amount for d in s.dues], applied)
+    kept = s.dues[len(s.dues) - len(remaining) :]
+    dues = tuple(
+        Due(due_date=d.due_date, amount=amount) for d, amount in zip(kept, remaining, strict=True)
+    )
+    changes: Changes = {
+        "fees": s.fees - e.to_fees,
+        "interest": s.interest - e.to_interest,
+        "principal": s.principal - e.to_principal,
+        "dues": dues,
+        "payment_references": (*s.payment_references, e.reference),
+        "last_payment_at": e.at,
+    }
+    if s.promise is not None:
+        changes["promise"] = s.promise.model_copy(update={"paid": s.promise.paid + e.amount})
+    if s.plan is not None:
+        changes["plan"] = s.plan.model_copy(update={"paid": s.plan.paid + e.amount})
+    return changes
+
+
+def _waived(s: CaseState, e: BalanceWaived) -> Changes:
+    principal = s.principal - e.from_principal
+    interest = s.interest - e.from_interest
+    fees = s.fees - e.from_fees
+    return {
+        "principal": principal,
+        "interest": interest,
+        "fees": fees,
+        "dues": _cap_dues(s.dues, principal + interest + fees),
+        "waived": True,
+        "settlement": e.settlement_amount if e.settlement_amount is not None else s.settlement,
+    }
+
+
+def _cap_dues(dues: tuple[Due, ...], balance: Decimal) -> tuple[Due, ...]:
+    """Minimums due never exceed the balance: after a waiver the newest are cut first."""
+    capped: list[Due] = []
+    room = balance
+    for due in dues:
+        amount = min(due.amount, room)
+        room -= amount
+        if amount > 0:
+            capped.append(Due(due_date=due.due_date, amount=amount))
+    return tuple(capped)
+
+
+def _promise_made(s: CaseState, e: PromiseMade) -> Changes:
+    return {
+        "promise": Promise(amount=e.amount, due=e.due, pause_until=e.pause_until),
+        "last_promise_at": e.at,
+    }
+
+
+def _promise_closed(s: CaseState, e: PromiseKept | PromiseBroken) -> Changes:
+    return {"promise": None}
+
+
+def _plan_agreed(s: CaseState, e: PlanAgreed) -> Changes:
+    plan = Plan(
+        installments=e.installments, installment_amount=e.installment_amount, first_due=e.first_due
+    )
+    return {"plan": plan, "last_promise_at": e.at}
+
+
+def _installment_paid(s: CaseState, e: InstallmentPaid) -> Changes:
+    assert s.plan is not None
+    return {"plan": s.plan.model_copy(update={"installments_paid": e.number})}
+
+
+def _plan_ended(s: CaseState, e: PlanBroken | PlanCompleted) -> Changes:
+    return {"plan": None}
+
+
+def _placed(s: CaseState, e: Placed) -> Changes:
+    regular = e.hand not in ("early", "package")
+    return {
+        "placement": Placement(
+            agency=e.agency,
+            hand=e.hand,
+            rate=e.commission_rate,
+            placed_at=e.at,
+            term_ends=e.term_ends,
+        ),
+        "placements_made": s.placements_made + 1,
+        "regular_hands": s.regular_hands + (1 if regular else 0),
+    }
+
+
+def _recalled(s: CaseState, e: Recalled) -> Changes:
+    return {"placement": None}
+
+
+def _legal_milestone(s: CaseState, e: LegalMilestoneReached) -> Changes:
+    return {"legal_milestones": (*s.legal_milestones, e.milestone)}
+
+
+def _hold_started(s: CaseState, e: HoldStarted) -> Changes:
+    changes: Changes = {"holds": (*s.holds, e.kind)}
+    if e.kind == "pause":
+        changes["pause_until"] = e.until
+    return changes
+
+
+def _hold_ended(s: CaseState, e: HoldEnded) -> Changes:
+    changes: Changes = {"holds": tuple(h for h in s.holds if h != e.kind)}
+    if e.kind == "pause":
+        changes["pause_until"] = None
+    return changes
+
+
+def _charged_off(s: CaseState, e: ChargedOff) -> Changes:
+    return {"charged_off": True}
+
+
+def _closed(s: CaseState, e: CaseClosed) -> Changes:
+    return {"outcome": e.outcome}
+
+
+def _nothing(s: CaseState, e: Any) -> Changes:
+    return {}
+
+
+_HANDLERS: dict[type[Any], Callable[[CaseState, Any], Changes]] = {
+    CaseOpened: _opened,
+    InterestCharged: _interest,
+    FeeCharged: _fee,
+    StatementIssued: _statement,
+    BucketChanged: _bucket,
+    StageChanged: _stage,
+    ContactAttempted: _contact,
+    PaymentReceived: _payment,
+    BalanceWaived: _waived,
+    PromiseMade: _promise_made,
+    PromiseKept: _promise_closed,
+    PromiseBroken: _promise_closed,
+    PlanAgreed: _plan_agreed,
+    InstallmentPaid: _installment_paid,
+    PlanBroken: _plan_ended,
+    PlanCompleted: _plan_ended,
+    Placed: _placed,
+    Recalled: _recalled,
+    CommissionEarned: _nothing,
+    LegalReferred: _nothing,
+    LegalMilestoneReached: _legal_milestone,
+    OverrideApplied: _nothing,
+    OverrideRejected: _nothing,
+    HoldStarted: _hold_started,
+    HoldEnded: _hold_ended,
+    ChargedOff: _charged_off,
+    CaseClosed: _closed,
+}
+
+
+def evolve(state: CaseState, event: Event) -> CaseState:
+    """The state after `event`. Events must arrive in `seq` order, without gaps."""
+    if event.seq != state.seq + 1:
+        raise ValueError(f"event seq {event.seq} does not follow {state.seq}")
+    changes = _HANDLERS[type(event)](state, event)
+    return state.model_copy(update={**changes, "seq": event.seq, "as_of": event.at})
+
+
+def fold(events: list[Event], state: CaseState | None = None) -> CaseState:
+    """Rebuild a case from its events (from scratch, or on top of a snapshot)."""
+    current = state or CaseState()
+    for event in events:
+        current = evolve(current, event)
+    return current

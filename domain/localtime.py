@@ -1,0 +1,34 @@
+"""Local dates and times: cycle dates are in the bank's zone, contacts in the debtor's.
+
+Time zones come from the standard library's `zoneinfo`; nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_date(moment: datetime, tz: str) -> date:
+    """The calendar date of `moment` in zone `tz`."""
+    return moment.astimezone(zone(tz)).date()
+
+
+def start_of_day(day: date, tz: str) -> datetime:
+    """Midnight at the start of `day` in zone `tz` (an aware datetime)."""
+    return datetime.combine(day, time(0, 0), tzinfo=zone(tz))
+
+
+def end_of_day(day: date, tz: str) -> datetime:
+    """The first moment after `day` in zone `tz`: a due date is met by paying before it."""
+    return start_of_day(day + timedelta(days=1), tz)
+
+
+def at_local(day: date, clock: time, tz: str) -> datetime:
+    return datetime.combine(day, clock, tzinfo=zone(tz))

@@ -1,0 +1,200 @@
+"""The collections policy as data: every number of POLICY.md, with the defaults of `cn-card`.
+
+A bank changes its policy by shipping a file, not by changing code: each rule module
+reads its numbers from the matching section here. Section and field names follow
+POLICY.md so a reader can go from a rule to its number and back.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Stage = Literal["reminder", "phone", "letter", "visit", "outsourcing", "legal"]
+STAGES: tuple[Stage, ...] = ("reminder", "phone", "letter", "visit", "outsourcing", "legal")
+Hand = Literal["early", "first", "second", "third", "long_aged", "package"]
+Role = Literal["collector", "supervisor", "manager", "auditor"]
+
+# POLICY §3 table: the stage each bucket calls for ("M4+" is bucket 4).
+_STAGE_BY_BUCKET: dict[int, Stage] = {
+    0: "reminder",
+    1: "phone",
+    2: "phone",
+    3: "letter",
+    4: "outsourcing",
+}
+# POLICY §4 commission rates by hand [004]; `package` is set per placement by override.
+_HAND_RATES: dict[Hand, Decimal] = {
+    "early": Decimal("0.15"),
+    "first": Decimal("0.20"),
+    "second": Decimal("0.25"),
+    "third": Decimal("0.30"),
+    "long_aged": Decimal("0.35"),
+}
+# POLICY §6 waiver approval limits as a share of the balance [004].
+_WAIVER_LIMITS: dict[Role, Decimal] = {
+    "collector": Decimal("0"),
+    "supervisor": Decimal("0.20"),
+    "manager": Decimal("0.50"),
+    "auditor": Decimal("0"),
+}
+
+_STAFF: tuple[Role, ...] = ("collector", "supervisor", "manager")
+_APPROVERS: tuple[Role, ...] = ("supervisor", "manager")
+_OVERRIDE_ROLES: dict[str, tuple[Role, ...]] = {
+    "promise_to_pay": _STAFF,
+    "installment_plan": _APPROVERS,
+    "waiver": _STAFF,  # limited further by waiver_limits (a collector's is 0 %)
+    "settlement": _STAFF,
+    "pause": _APPROVERS,
+    "resume": _APPROVERS,
+    "cease_contact": _STAFF,
+    "dispute_open": _STAFF,
+    "dispute_resolve": _APPROVERS,
+    "escalate": _APPROVERS,
+    "early_placement": _APPROVERS,
+    "package_placement": _APPROVERS,
+    "recall": _APPROVERS,
+    "legal_milestone": _APPROVERS,
+    "close": ("manager",),
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MoneyPolicy(_Section):
+    """POLICY §1."""
+
+    currency: str = "CNY"
+
+
+class CyclePolicy(_Section):
+    """POLICY §2: billing cycle, interest, fees and minimum payments."""
+
+    bank_timezone: str = "Asia/Shanghai"
+    default_grace_days: int = Field(default=20, ge=0, le=60)
+    daily_interest_rate: Decimal = Field(default=Decimal("0.0005"), ge=0, le=Decimal("0.01"))
+    over_limit_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
+    over_limit_fee_minimum: Decimal = Field(default=Decimal("5.00"), ge=0)
+    late_fee_rate: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
+    late_fee_minimum: Decimal = Field(default=Decimal("10.00"), ge=0)
+    minimum_payment_rate: Decimal = Field(default=Decimal("0.10"), gt=0, le=1)
+
+
+class DelinquencyPolicy(_Section):
+    """POLICY §2: buckets, DPD, charge-off."""
+
+    charge_off_dpd: int = Field(default=180, ge=1)
+    top_bucket: int = Field(default=4, ge=1, description="M4+ : buckets above are reported as it")
+
+
+class StagePolicy(_Section):
+    """POLICY §3: which stage each bucket calls for, and the letter's response window."""
+
+    stage_by_bucket: dict[int, Stage] = Field(default_factory=lambda: dict(_STAGE_BY_BUCKET))
+    letter_response_days: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _every_bucket_from_zero(self) -> StagePolicy:
+        buckets = sorted(self.stage_by_bucket)
+        if not buckets or buckets != list(range(len(buckets))):
+            raise ValueError("stage_by_bucket must map every bucket from 0 up, without gaps")
+        order = [STAGES.index(self.stage_by_bucket[b]) for b in buckets]
+        if order != sorted(order):
+            raise ValueError("stage_by_bucket must never map a higher bucket to an earlier stage")
+        return self
+
+
+class ContactPolicy(_Section):
+    """POLICY §3 (what each stage sends) and §5 (contact rules)."""
+
+    window_start: time = time(8, 0)
+    window_end: time = time(22, 0)
+    reminder_sms_within_hours: int = Field(default=24, ge=1)
+    reminder_second_sms_after_days: int = Field(default=5, ge=1)
+    m1_call_threshold: Decimal = Field(default=Decimal("2000.00"), ge=0)
+    m1_sms_every_days: int = Field(default=7, ge=1)
+    calls_per_week_contactable: int = Field(default=3, ge=1, le=7)
+    calls_per_week_uncontactable: int = Field(default=4, ge=1, le=7)
+    contactable_lookback_days: int = Field(default=7, ge=1)
+    max_unanswered_calls_per_number_per_day: int = Field(default=6, ge=1)
+    max_calls_per_7_days: int | None = Field(default=None, ge=1)
+    quiet_days_after_conversation: int = Field(default=0, ge=0)
+    third_party_calls_from_bucket: int = Field(default=2, ge=0)
+    max_third_party_calls_per_contact_per_week: int = Field(default=1, ge=0)
+    third_party_calls_per_contact_total: int | None = Field(default=None, ge=0)
+    visit_collectors: int = Field(default=2, ge=2)
+    visit_max_minutes: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _window_is_a_day_range(self) -> ContactPolicy:
+        if self.window_start >= self.window_end:
+            raise ValueError("window_start must be before window_end")
+        return self
+
+
+class OutsourcingPolicy(_Section):
+    """POLICY §4: placements, hands and commission rates."""
+
+    term_days: int = Field(default=90, ge=1)
+    rates: dict[Hand, Decimal] = Field(default_factory=lambda: dict(_HAND_RATES))
+    package_rate_min: Decimal = Field(default=Decimal("0.35"), ge=0, le=1)
+    package_rate_max: Decimal = Field(default=Decimal("0.50"), ge=0, le=1)
+    default_agency: str = "agency-a"
+    agencies: tuple[str, ...] = ("agency-a", "agency-b", "agency-c")
+
+
+class LegalPolicy(_Section):
+    """POLICY §4: legal referral."""
+
+    threshold: Decimal = Field(default=Decimal("50000.00"), ge=0)
+    supervisor_referral_from_bucket: int = Field(default=3, ge=0)
+
+
+class PromisePolicy(_Section):
+    """POLICY §6: promises to pay and installment plans."""
+
+    max_days_ahead: int = Field(default=30, ge=1)
+    grace_days: int = Field(default=2, ge=0)
+    max_installments: int = Field(default=60, ge=1)
+
+
+class AuthorityPolicy(_Section):
+    """POLICY §6: who may do what. Waiver limits are shares of the balance waived.
+
+    Collectors record what a debtor says (a promise, a cease request, a dispute);
+    supervisors approve plans, waivers up to their limit, holds, placements and
+    escalations; closing a case is a manager's decision; auditors only read.
+    """
+
+    waiver_limits: dict[Role, Decimal] = Field(default_factory=lambda: dict(_WAIVER_LIMITS))
+    override_roles: dict[str, tuple[Role, ...]] = Field(
+        default_factory=lambda: dict(_OVERRIDE_ROLES)
+    )
+
+
+class RetentionPolicy(_Section):
+    """POLICY §5: records kept this long after the case ends, then purged of personal data."""
+
+    years_after_close: int = Field(default=5, ge=1)
+
+
+class Policy(_Section):
+    """A complete policy profile. All defaults are `cn-card` (POLICY.md)."""
+
+    name: str = "cn-card"
+    money: MoneyPolicy = MoneyPolicy()
+    cycle: CyclePolicy = CyclePolicy()
+    delinquency: DelinquencyPolicy = DelinquencyPolicy()
+    stages: StagePolicy = StagePolicy()
+    contact: ContactPolicy = ContactPolicy()
+    outsourcing: OutsourcingPolicy = OutsourcingPolicy()
+    legal: LegalPolicy = LegalPolicy()
+    promises: PromisePolicy = PromisePolicy()
+    authority: AuthorityPolicy = AuthorityPolicy()
+    retention: RetentionPolicy = RetentionPolicy()

@@ -1,0 +1,208 @@
+"""`simulate`: one account through the policy on a simulated clock (CONTRACTS.md §2).
+
+The loop is the same one the workflow runs: wake at `next_wakeup`, let the calendar rules
+run, perform the contact attempts that are due, feed in payments and overrides at their
+times. Contact outcomes come from the scenario's script, never from the policy.
+Scripted overrides arrive at 10:00 and payments at 12:00 bank time on their dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from domain.case import decide, next_wakeup, reject
+from domain.commands import AdvanceTime, Command, Override, ReceivePayment, RecordContactAttempt
+from domain.contact import PlannedContact, due
+from domain.delinquency import bucket_label, days_past_due, oldest_past_due
+from domain.errors import OverrideRejected
+from domain.events import Actor, Channel, Event, Outcome
+from domain.evolve import evolve
+from domain.intake import open_case
+from domain.localtime import at_local, local_date, start_of_day, zone
+from domain.placement import PlacementRow
+from domain.policy import Policy
+from domain.state import CaseState
+
+OVERRIDE_TIME = time(10, 0)
+PAYMENT_TIME = time(12, 0)
+_MAX_STEPS_PER_MOMENT = 200
+_override_adapter: TypeAdapter[Override] = TypeAdapter(Override)
+
+
+class ScriptedPayment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: date
+    amount: Decimal = Field(gt=0)
+    reference: str = Field(min_length=1, max_length=64)
+
+
+class ScriptedOverride(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: date
+    type: str
+    actor: Actor
+    reason: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    def command(self) -> Override:
+        return _override_adapter.validate_python(
+            {"kind": self.type, "actor": self.actor, "reason": self.reason, **self.args}
+        )
+
+
+class ContactOutcomes(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default: Outcome = "no_answer"
+    by_channel: dict[Channel, Outcome] = Field(default_factory=dict)
+
+    def for_attempt(self, planned: PlannedContact) -> Outcome:
+        return self.by_channel.get(planned.channel, self.default)
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: PlacementRow
+    start: date
+    horizon_days: int = Field(ge=1, le=3660)
+    profile: str = "cn-card"
+    payments: list[ScriptedPayment] = Field(default_factory=list)
+    overrides: list[ScriptedOverride] = Field(default_factory=list)
+    contact_outcomes: ContactOutcomes = ContactOutcomes()
+
+
+class Final(BaseModel):
+    stage: str
+    bucket: str
+    dpd: int
+    balance: dict[str, str]
+
+
+class Timeline(BaseModel):
+    account_id: str
+    outcome: Literal["cured", "settled", "closed", "written_off", "open"]
+    final: Final
+    events: list[dict[str, Any]]
+
+
+class Input(BaseModel):
+    """A scripted input at its business time (payments and overrides)."""
+
+    at: datetime
+    command: Command
+    override: ScriptedOverride | None = None
+
+
+def scripted_inputs(scenario: Scenario, policy: Policy) -> list[Input]:
+    bank = policy.cycle.bank_timezone
+    inputs = [
+        Input(at=at_local(o.date, OVERRIDE_TIME, bank), command=o.command(), override=o)
+        for o in scenario.overrides
+    ] + [
+        Input(
+            at=at_local(p.date, PAYMENT_TIME, bank),
+            command=ReceivePayment(reference=p.reference, amount=p.amount),
+        )
+        for p in scenario.payments
+    ]
+    return sorted(inputs, key=lambda i: i.at)
+
+
+class CaseRun:
+    """A case and its events, advanced step by step (the loop the workflow also runs)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.state = CaseState()
+        self.events: list[Event] = []
+
+    def apply(self, command: Command, now: datetime) -> list[Event]:
+        try:
+            new = decide(self.state, command, now, self.policy)
+        except OverrideRejected as error:
+            assert not isinstance(command, (AdvanceTime, ReceivePayment, RecordContactAttempt))
+            new = reject(self.state, command, error, now, self.policy)  # type: ignore[arg-type]
+        for event in new:
+            self.state = evolve(self.state, event)
+        self.events.extend(new)
+        return new
+
+    def wake(self, now: datetime, outcome_of: Any) -> None:
+        """Run the calendar up to `now`, then every contact attempt due at `now`."""
+        self.apply(AdvanceTime(), now)
+        for _ in range(_MAX_STEPS_PER_MOMENT):
+            attempts = due(self.state, now, self.policy)
+            if not attempts or self.state.closed:
+                return
+            planned = attempts[0]
+            self.apply(
+                RecordContactAttempt(
+                    channel=planned.channel,
+                    target=planned.target,
+                    line=planned.line,
+                    contact_index=planned.contact_index,
+                    planned_at=planned.planned_at,
+                    outcome=outcome_of(planned),
+                ),
+                now,
+            )
+        raise RuntimeError(f"contact plan did not settle at {now}")
+
+
+def simulate(scenario: Scenario, policy: Policy) -> Timeline:
+    bank = policy.cycle.bank_timezone
+    run = CaseRun(policy)
+    opened_at = start_of_day(scenario.start, bank)
+    end = start_of_day(scenario.start + timedelta(days=scenario.horizon_days), bank)
+    run.apply(open_case(scenario.account), opened_at)
+    inputs = scripted_inputs(scenario, policy)
+    while not run.state.closed:
+        wake = next_wakeup(run.state, policy)
+        if inputs and (wake is None or inputs[0].at <= wake):
+            if inputs[0].at > end:
+                break
+            step = inputs.pop(0)
+            run.apply(step.command, step.at)
+            continue
+        if wake is None or wake > end:
+            break
+        run.wake(wake, scenario.contact_outcomes.for_attempt)
+    return timeline(run, scenario.account.account_id, end, policy)
+
+
+def timeline(run: CaseRun, account_id: str, end: datetime, policy: Policy) -> Timeline:
+    state = run.state
+    bank = policy.cycle.bank_timezone
+    as_of = state.as_of if state.closed and state.as_of else end
+    today = local_date(as_of, bank)
+    oldest = oldest_past_due(state.dues, today)
+    return Timeline(
+        account_id=account_id,
+        outcome=state.outcome or "open",
+        final=Final(
+            stage=state.stage,
+            bucket=bucket_label(state.bucket, policy.delinquency.top_bucket),
+            dpd=days_past_due(oldest, today),
+            balance={
+                "principal": f"{state.principal:.2f}",
+                "interest": f"{state.interest:.2f}",
+                "fees": f"{state.fees:.2f}",
+                "total": f"{state.total:.2f}",
+            },
+        ),
+        events=[event_json(e, bank) for e in run.events],
+    )
+
+
+def event_json(event: Event, bank_tz: str) -> dict[str, Any]:
+    """An event as the timeline prints it: times in the bank's zone, amounts as strings."""
+    data = event.model_dump(mode="json")
+    data["at"] = event.at.astimezone(zone(bank_tz)).isoformat()
+    return {"seq": data.pop("seq"), "at": data.pop("at"), "type": data.pop("type"), **data}

@@ -1,0 +1,136 @@
+"""The state of one case: everything the rules need, rebuilt by folding its events.
+
+One serialisable model: the workflow carries it across continue-as-new, the auditor
+rebuilds it from history, and `simulate` prints from it. Holds no personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.events import (
+    AccountFacts,
+    CaseOutcome,
+    Channel,
+    HoldKind,
+    LegalMilestoneName,
+    Outcome,
+    PhoneLine,
+    Target,
+)
+from domain.policy import Hand, Stage
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Due(_Frozen):
+    """An unpaid minimum payment and the due date it missed (or will miss)."""
+
+    due_date: date
+    amount: Decimal
+
+
+class Promise(_Frozen):
+    amount: Decimal
+    due: date
+    pause_until: datetime
+    paid: Decimal = Decimal("0.00")
+
+
+class Plan(_Frozen):
+    installments: int
+    installment_amount: Decimal
+    first_due: date
+    paid: Decimal = Decimal("0.00")
+    installments_paid: int = 0
+
+
+class Placement(_Frozen):
+    agency: str
+    hand: Hand
+    rate: Decimal
+    placed_at: datetime
+    term_ends: datetime
+
+
+class ContactRecord(_Frozen):
+    at: datetime
+    channel: Channel
+    target: Target
+    outcome: Outcome
+    line: PhoneLine | None = None
+    contact_index: int | None = None
+
+
+class CaseState(_Frozen):
+    """Before `case_opened` every field has its empty value and `opened` is False."""
+
+    seq: int = 0
+    as_of: datetime | None = None
+    opened: bool = False
+    account: AccountFacts | None = None
+    policy: str = ""
+    opened_at: datetime | None = None
+
+    principal: Decimal = Decimal("0.00")
+    interest: Decimal = Decimal("0.00")
+    fees: Decimal = Decimal("0.00")
+
+    last_statement_date: date | None = None
+    accrual_from: date | None = None
+    open_due_date: date | None = None  # due date of our last statement, until its check
+    dues: tuple[Due, ...] = ()
+
+    bucket: int = 0
+    dpd: int = 0
+    stage: Stage = "reminder"
+    stage_entered_at: datetime | None = None
+    charged_off: bool = False
+    outcome: CaseOutcome | None = None
+
+    holds: tuple[HoldKind, ...] = ()
+    pause_until: datetime | None = None
+    promise: Promise | None = None
+    plan: Plan | None = None
+    waived: bool = False
+    settlement: Decimal | None = None  # agreed amount; the case closes `settled` when paid
+
+    placement: Placement | None = None
+    placements_made: int = 0
+    regular_hands: int = 0
+    legal_milestones: tuple[LegalMilestoneName, ...] = ()
+
+    payment_references: tuple[str, ...] = ()
+    last_payment_at: datetime | None = None
+    last_promise_at: datetime | None = None
+
+    recent_contacts: tuple[ContactRecord, ...] = ()
+    last_rpc_at: datetime | None = None
+    last_conversation_at: datetime | None = None
+    bad_lines: tuple[PhoneLine, ...] = ()
+    debtor_calls: int = 0
+    third_party_calls: int = 0
+    contact_calls: tuple[tuple[int, datetime], ...] = ()  # (contact index, last call)
+    contact_call_counts: tuple[tuple[int, int], ...] = ()
+    stage_sms: int = 0
+    last_sms_at: datetime | None = None
+    last_call_at: datetime | None = None
+    letters_sent: tuple[str, ...] = ()
+    visit_done: bool = False
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.fees
+
+    @property
+    def closed(self) -> bool:
+        return self.outcome is not None
+
+    @property
+    def minimum_due_total(self) -> Decimal:
+        return sum((d.amount for d in self.dues), Decimal("0.00"))
