@@ -12,11 +12,13 @@ import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from arrears.errors import ArrearsError, NotYetAvailable
+from arrears.errors import ArrearsError, NotYetAvailable, UsageError
 from arrears.logs import configure_logging
 from arrears.settings import Settings
 
@@ -163,12 +165,46 @@ def migrate() -> None:
     _say(f"Applied: {', '.join(applied)}" if applied else "Database is up to date.")
 
 
+@app.command()
+def simulate(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario JSON (CONTRACTS.md §2).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="domain (no server) or temporal.")] = "domain",
+    portfolio: Annotated[
+        Path | None, typer.Option(help="Placement file: simulate every case.")
+    ] = None,
+    months: Annotated[int, typer.Option(help="Months to simulate a portfolio for.")] = 12,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated debtor behaviour.")] = 1,
+    start: Annotated[
+        str | None, typer.Option(help="Portfolio start date (ISO); default: today.")
+    ] = None,
+) -> None:
+    """Run one scenario through the policy and print its timeline JSON, or with
+    --portfolio run every case of a placement file and print a portfolio report."""
+    from arrears.simulate_cmd import run_portfolio, run_scenario
+
+    if (scenario is None) == (portfolio is None):
+        raise UsageError("give either a SCENARIO file or --portfolio FILE")
+    if scenario is not None:
+        _say(run_scenario(scenario, engine).model_dump_json(indent=2))
+        return
+    assert portfolio is not None
+    try:
+        first_day = date.fromisoformat(start) if start else datetime.now(UTC).date()
+    except ValueError:
+        raise UsageError(f"--start {start!r} is not an ISO date (YYYY-MM-DD)") from None
+    report, refused = run_portfolio(portfolio, months, seed, first_day, Settings().policy)
+    _say(report.model_dump_json(indent=2))
+    if refused:
+        print(f"arrears: {refused} rows of {portfolio} were refused and left out", file=sys.stderr)
+
+
 _LATER = {
     "import": ("Start one case workflow per row of a placement file.", 5),
     "override": ("Send a supervisor override to a running case.", 5),
     "status": ("Show one case, or counts by stage and bucket.", 5),
     "audit": ("Replay case histories and reconcile them with the event store.", 6),
-    "simulate": ("Run a scenario through the policy and print its timeline.", 3),
     "report": ("Portfolio reports.", 5),
 }
 

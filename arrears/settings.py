@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=100, ge=1, description="Max concurrent activities and workflow tasks per worker."
     )
+    policy: str = Field(
+        default="cn-card",
+        description="Policy profile: a shipped name (cn-card, us-reg-f) or a TOML file path.",
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     temporal_port: int = Field(default=7233, ge=1, le=65535)

@@ -8,6 +8,7 @@ Scripted overrides arrive at 10:00 and payments at 12:00 bank time on their date
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -134,15 +135,15 @@ class CaseRun:
         self.events.extend(new)
         return new
 
-    def wake(self, now: datetime, outcome_of: Any) -> None:
+    def wake(self, now: datetime, outcome_of: Callable[[PlannedContact], Outcome]) -> list[Event]:
         """Run the calendar up to `now`, then every contact attempt due at `now`."""
-        self.apply(AdvanceTime(), now)
+        new = self.apply(AdvanceTime(), now)
         for _ in range(_MAX_STEPS_PER_MOMENT):
             attempts = due(self.state, now, self.policy)
             if not attempts or self.state.closed:
-                return
+                return new
             planned = attempts[0]
-            self.apply(
+            new += self.apply(
                 RecordContactAttempt(
                     channel=planned.channel,
                     target=planned.target,
@@ -156,24 +157,41 @@ class CaseRun:
         raise RuntimeError(f"contact plan did not settle at {now}")
 
 
+def drive(
+    run: CaseRun,
+    inputs: list[Input],
+    until: datetime,
+    outcome_of: Callable[[PlannedContact], Outcome],
+    react: Callable[[list[Event]], list[Input]] | None = None,
+) -> None:
+    """Advance the case to `until`: wake-ups and scripted inputs in time order.
+
+    `inputs` is consumed in place (what is left lies after `until`); `react` may add
+    inputs in answer to new events (a simulated debtor paying after a statement).
+    """
+    while not run.state.closed:
+        wake = next_wakeup(run.state, run.policy)
+        if inputs and (wake is None or inputs[0].at <= wake):
+            if inputs[0].at > until:
+                return
+            step = inputs.pop(0)
+            new = run.apply(step.command, step.at)
+        else:
+            if wake is None or wake > until:
+                return
+            new = run.wake(wake, outcome_of)
+        if react is not None and (more := react(new)):
+            inputs.extend(more)
+            inputs.sort(key=lambda i: i.at)
+
+
 def simulate(scenario: Scenario, policy: Policy) -> Timeline:
+    """CONTRACTS §2 `--engine domain`: the scenario's account over its horizon."""
     bank = policy.cycle.bank_timezone
     run = CaseRun(policy)
-    opened_at = start_of_day(scenario.start, bank)
     end = start_of_day(scenario.start + timedelta(days=scenario.horizon_days), bank)
-    run.apply(open_case(scenario.account), opened_at)
-    inputs = scripted_inputs(scenario, policy)
-    while not run.state.closed:
-        wake = next_wakeup(run.state, policy)
-        if inputs and (wake is None or inputs[0].at <= wake):
-            if inputs[0].at > end:
-                break
-            step = inputs.pop(0)
-            run.apply(step.command, step.at)
-            continue
-        if wake is None or wake > end:
-            break
-        run.wake(wake, scenario.contact_outcomes.for_attempt)
+    run.apply(open_case(scenario.account), start_of_day(scenario.start, bank))
+    drive(run, scripted_inputs(scenario, policy), end, scenario.contact_outcomes.for_attempt)
     return timeline(run, scenario.account.account_id, end, policy)
 
 

@@ -1,0 +1,201 @@
+"""Portfolio simulation: every case of a placement file through the policy, with seeded
+random debtor behaviour, summarised the way a collections department reads its book.
+
+Behaviour is a model, not a forecast: each debtor gets a propensity to pay (drawn from
+the seed and the account id, so a run is reproducible and independent of file order),
+pays after some statements, and answers contact attempts with a mix of outcomes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from domain.billing import add_months
+from domain.commands import ReceivePayment
+from domain.contact import PlannedContact
+from domain.delinquency import bucket_label
+from domain.events import (
+    CommissionEarned,
+    ContactAttempted,
+    Event,
+    Outcome,
+    PaymentReceived,
+    StatementIssued,
+)
+from domain.intake import open_case
+from domain.localtime import at_local, start_of_day
+from domain.money import charge
+from domain.placement import PlacementRow
+from domain.policy import Policy
+from domain.simulation import CaseRun, Input, drive
+
+_CALL_OUTCOMES: tuple[tuple[Outcome, float], ...] = (
+    ("no_answer", 0.50),
+    ("busy", 0.10),
+    ("left_message", 0.12),
+    ("right_party_contact", 0.18),
+    ("third_party_contact", 0.06),
+    ("wrong_number", 0.02),
+    ("refusal", 0.02),
+)
+
+
+class Debtor:
+    """One simulated debtor: pays some statements, answers some calls."""
+
+    def __init__(self, seed: int, account_id: str, policy: Policy) -> None:
+        self.rng = random.Random(f"{seed}:{account_id}")
+        self.propensity = self.rng.random()
+        self.policy = policy
+        self.payments = 0
+
+    def outcome(self, planned: PlannedContact) -> Outcome:
+        roll = self.rng.random()
+        if planned.channel == "sms":
+            return "delivered" if roll < 0.95 else "undelivered"
+        if planned.channel == "letter":
+            return "delivered" if roll < 0.97 else "undelivered"
+        if planned.channel == "visit":
+            return "visited" if roll < 0.4 else "not_found"
+        for outcome, share in _CALL_OUTCOMES:
+            if roll < share:
+                return outcome
+            roll -= share
+        return "no_answer"
+
+    def react(self, events: list[Event]) -> list[Input]:
+        """After a statement, maybe pay part or all of what is due before the due date."""
+        inputs = []
+        for event in events:
+            if not isinstance(event, StatementIssued) or self.rng.random() > self.propensity * 0.5:
+                continue
+            share = (
+                Decimal(1) if self.rng.random() < 0.4 else Decimal(self.rng.randint(30, 100)) / 100
+            )
+            amount = charge(event.minimum_due_total * share)
+            if amount <= 0:
+                continue
+            self.payments += 1
+            day = event.statement_date + timedelta(
+                days=self.rng.randint(1, max(1, (event.due_date - event.statement_date).days))
+            )
+            at = at_local(day, time(12, 0), self.policy.cycle.bank_timezone)
+            inputs.append(
+                Input(at=at, command=ReceivePayment(reference=f"SIM-{event.seq}", amount=amount))
+            )
+        return inputs
+
+
+class MonthRow(BaseModel):
+    month: int
+    as_of: date
+    accounts: dict[str, int]
+    balance: dict[str, str]
+
+
+class PortfolioReport(BaseModel):
+    accounts: int
+    account_cycles: int
+    months: list[MonthRow]
+    roll_rates: dict[str, str]
+    cure_rate: str
+    outcomes: dict[str, int]
+    opening_balance: str
+    recovered: str
+    recovery_rate: str
+    commissions: dict[str, str]
+    contact_attempts: dict[str, int]
+
+
+def simulate_portfolio(
+    rows: Iterable[PlacementRow], start: date, months: int, seed: int, policy: Policy
+) -> PortfolioReport:
+    bank = policy.cycle.bank_timezone
+    snapshots = [start_of_day(add_months(start, m), bank) for m in range(1, months + 1)]
+    counts: list[Counter[str]] = [Counter() for _ in snapshots]
+    balances: list[defaultdict[str, Decimal]] = [defaultdict(Decimal) for _ in snapshots]
+    transitions: Counter[tuple[str, str]] = Counter()
+    outcomes: Counter[str] = Counter()
+    commissions: defaultdict[str, Decimal] = defaultdict(Decimal)
+    attempts: Counter[str] = Counter()
+    opening = recovered = Decimal(0)
+    accounts = cycles = 0
+    for row in rows:
+        accounts += 1
+        debtor = Debtor(seed, row.account_id, policy)
+        run = CaseRun(policy)
+        run.apply(open_case(row), start_of_day(start, bank))
+        opening += run.state.total
+        inputs: list[Input] = []
+        previous = _label(run, policy)
+        for index, moment in enumerate(snapshots):
+            drive(run, inputs, moment, debtor.outcome, debtor.react)
+            label = _label(run, policy)
+            counts[index][label] += 1
+            balances[index][label] += run.state.total if not run.state.closed else Decimal(0)
+            transitions[(previous, label)] += 1
+            previous = label
+            if not run.state.closed:
+                cycles += 1
+        outcomes[run.state.outcome or "open"] += 1
+        for event in run.events:
+            if isinstance(event, PaymentReceived):
+                recovered += event.amount - event.unapplied
+            elif isinstance(event, CommissionEarned):
+                commissions[f"{event.agency}/{event.hand}"] += event.amount
+            elif isinstance(event, ContactAttempted):
+                attempts[event.channel] += 1
+    return PortfolioReport(
+        accounts=accounts,
+        account_cycles=cycles,
+        months=[
+            MonthRow(
+                month=i + 1,
+                as_of=snapshots[i].date(),
+                accounts=dict(sorted(counts[i].items())),
+                balance={k: f"{v:.2f}" for k, v in sorted(balances[i].items())},
+            )
+            for i in range(len(snapshots))
+        ],
+        roll_rates=_roll_rates(transitions, policy),
+        cure_rate=_share(outcomes["cured"], accounts),
+        outcomes=dict(sorted(outcomes.items())),
+        opening_balance=f"{opening:.2f}",
+        recovered=f"{recovered:.2f}",
+        recovery_rate=_share(recovered, opening),
+        commissions={k: f"{v:.2f}" for k, v in sorted(commissions.items())},
+        contact_attempts=dict(sorted(attempts.items())),
+    )
+
+
+def _label(run: CaseRun, policy: Policy) -> str:
+    if run.state.closed:
+        return str(run.state.outcome)
+    return bucket_label(run.state.bucket, policy.delinquency.top_bucket)
+
+
+def _roll_rates(transitions: Counter[tuple[str, str]], policy: Policy) -> dict[str, str]:
+    """Share of accounts in M_n at one month end found in M_(n+1) at the next."""
+    top = policy.delinquency.top_bucket
+    rates = {}
+    for n in range(top):
+        source, target = bucket_label(n, top), bucket_label(n + 1, top)
+        total = sum(c for (a, _), c in transitions.items() if a == source)
+        if total:
+            rates[f"{source}->{target}"] = _share(transitions[(source, target)], total)
+    return rates
+
+
+def _share(part: Decimal | int, whole: Decimal | int) -> str:
+    if not whole:
+        return "0.0000"
+    return f"{Decimal(part) / Decimal(whole):.4f}"
+
+
+
