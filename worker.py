@@ -15,19 +15,35 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.contact import ContactActivities, ContactProvider, SimulatedProvider
+from activities.event_store import Appender, EventStore, EventStoreActivities
+from activities.partners import LoggingPartnerGateway, PartnerActivities
 from activities.stack_check import StackCheckActivities
 from arrears.db import create_pool
 from arrears.logs import get_logger
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from workflows.case import CaseWorkflow
 from workflows.stack_check import StackCheckWorkflow
 
-WORKFLOWS: Sequence[type] = (StackCheckWorkflow,)
+WORKFLOWS: Sequence[type] = (CaseWorkflow, StackCheckWorkflow)
+
+
+def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
+    """The case workflow's activities, wired to an event store and a contact provider."""
+    return [
+        EventStoreActivities(store).append_events,
+        ContactActivities(provider).attempt_contact,
+        PartnerActivities(LoggingPartnerGateway()).notify_partner,
+    ]
 
 
 def activities_for(pool: asyncpg.Pool) -> list[Any]:
     """Every activity, wired to its dependencies (the pool, providers, settings)."""
-    return [StackCheckActivities(pool).record_stack_check]
+    return [
+        *case_activities(EventStore(pool), SimulatedProvider()),
+        StackCheckActivities(pool).record_stack_check,
+    ]
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:

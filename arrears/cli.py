@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import signal
 import sys
 import uuid
@@ -21,6 +23,7 @@ import typer
 from arrears.errors import ArrearsError, NotYetAvailable, UsageError
 from arrears.logs import configure_logging
 from arrears.settings import Settings
+from arrears.stack.temporal import install_runtime
 
 app = typer.Typer(
     name="arrears",
@@ -227,13 +230,27 @@ for _name, (_summary, _issue) in _LATER.items():
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point: configure logging, run the command, map errors to exit codes."""
+    """Console entry point: configure logging, run the command, map errors to exit codes.
+
+    It ends the process with `os._exit` after flushing: the Temporal SDK's native threads
+    can outlive the event loop and abort the interpreter's shutdown ("PyGILState_Release",
+    temporalio/sdk-python#300), which would turn a successful command into exit code 134.
+    """
     configure_logging(Settings())
+    install_runtime()
+    code: int = 0
     try:
         app(args=list(argv) if argv is not None else None, prog_name="arrears")
     except ArrearsError as err:
         print(f"arrears: {err}", file=sys.stderr, flush=True)
-        sys.exit(err.exit_code)
+        code = err.exit_code
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":

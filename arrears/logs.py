@@ -299,6 +299,8 @@ def add_record_extras(_logger: WrappedLogger, _method: str, event_dict: EventDic
     if isinstance(record, logging.LogRecord):
         for key, value in vars(record).items():
             if key not in _STANDARD_RECORD_ATTRS and not key.startswith("_"):
+                if key == "temporal_log":
+                    continue  # the SDK core's raw entry object: its text is the message
                 event_dict.setdefault(key, value)
     return event_dict
 

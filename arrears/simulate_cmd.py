@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from decimal import Decimal
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from arrears.errors import ArrearsError, NotYetAvailable, UsageError
+from arrears.errors import ArrearsError, UsageError
 from arrears.placement_file import read_placements
 from arrears.policies import load_policy
 from domain.errors import DomainError
@@ -58,12 +59,14 @@ def _first_problem(err: ValidationError, data: dict[str, object]) -> str:
 
 def run_scenario(path: Path, engine: str) -> Timeline:
     scenario = load_scenario(path)
-    if engine == "temporal":
-        raise NotYetAvailable("`arrears simulate --engine temporal` is not yet available (issue 4)")
-    if engine != "domain":
+    if engine not in ("domain", "temporal"):
         raise UsageError(f"unknown engine {engine!r}: use domain or temporal")
     policy = load_policy(scenario.profile)
     try:
+        if engine == "temporal":
+            from arrears.temporal_sim import simulate_on_temporal
+
+            return asyncio.run(simulate_on_temporal(scenario, policy))
         return simulate(scenario, policy)
     except DomainError as err:
         raise UsageError(f"scenario {path}: {err}") from None

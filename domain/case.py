@@ -19,7 +19,7 @@ from domain.commands import (
     ReceivePayment,
     RecordContactAttempt,
 )
-from domain.contact import in_window, next_contact_at, suppressed
+from domain.contact import check_attempt, next_contact_at
 from domain.cycle import follow_bucket, next_due_at, refresh_bucket, run_due
 from domain.decision import Decision
 from domain.errors import OverrideRejected, check
@@ -65,11 +65,17 @@ def decide(state: CaseState, command: Command, now: datetime, policy: Policy) ->
     return d.events
 
 
-def next_wakeup(state: CaseState, policy: Policy) -> datetime | None:
-    """When the case next needs to run: a calendar rule or a planned contact attempt."""
-    times = [
-        t for t in (next_due_at(state, policy), next_contact_at(state, policy)) if t is not None
-    ]
+def next_wakeup(state: CaseState, policy: Policy, now: datetime | None = None) -> datetime | None:
+    """When the case next needs to run: a calendar rule or a planned contact attempt.
+
+    A caller that woke at `now` with nothing to do (no event moved the state on) passes
+    `now`: the answer is then never before it, so a wake-up outside the contact window
+    is followed by the window's next opening, not by the overdue moment again.
+    """
+    calendar = next_due_at(state, policy)
+    if calendar is not None and now is not None:
+        calendar = max(calendar, now)
+    times = [t for t in (calendar, next_contact_at(state, policy, now)) if t is not None]
     return min(times) if times else None
 
 
@@ -109,23 +115,10 @@ def _open(d: Decision, command: OpenCase) -> None:
 
 
 def _record_contact(d: Decision, c: RecordContactAttempt) -> None:
-    """Guards, not plans: an attempt outside the window or during a hold is a bug in the
-    caller, and is refused rather than recorded as if it were allowed."""
-    state = d.state
-    assert state.account is not None
-    check(not state.closed, "case_open", "the case is closed")
-    check(
-        not suppressed(state),
-        "contact_hold",
-        "no contact during a hold, promise or plan",
-        holds=",".join(state.holds),
-    )
-    check(
-        in_window(d.now, state.account.timezone, d.policy.contact),
-        "contact_window",
-        "outside the contact window",
-        at=d.now,
-    )
+    """Guards, not plans: an attempt outside the window, during a hold or beyond a contact
+    limit is a bug in the caller, and is refused rather than recorded as if it were
+    allowed (`domain.contact.check_attempt`)."""
+    check_attempt(d.state, c, d.now, d.policy)
     d.emit(
         ContactAttempted,
         channel=c.channel,
@@ -146,8 +139,14 @@ def reject(
     state: CaseState, override: Override, error: OverrideRejected, now: datetime, policy: Policy
 ) -> list[Event]:
     """Record a refused override (rule and message) without changing anything else, for
-    timelines that show what was asked and why it was refused."""
+    timelines that show what was asked and why it was refused.
+
+    The calendar rules due by `now` run first, as in `decide` (whose check refused the
+    override against that state): otherwise they would follow the rejection with earlier
+    times, and the timeline would run backwards."""
     d = Decision(state, now, policy)
+    if state.opened:
+        run_due(d)
     d.emit(
         OverrideRejectedEvent,
         override=override.kind,

@@ -170,3 +170,28 @@ Override = Annotated[
 ]
 
 Command = OpenCase | AdvanceTime | ReceivePayment | RecordContactAttempt | Override
+
+
+#: Any command, discriminated by `kind`, for carrying commands in messages and scripts.
+AnyCommand = Annotated[
+    OpenCase
+    | AdvanceTime
+    | ReceivePayment
+    | RecordContactAttempt
+    | PromiseToPay
+    | InstallmentPlan
+    | Waiver
+    | Settlement
+    | Pause
+    | Resume
+    | CeaseContact
+    | OpenDispute
+    | ResolveDispute
+    | Escalate
+    | EarlyPlacement
+    | PackagePlacement
+    | Recall
+    | RecordLegalMilestone
+    | CloseCase,
+    Field(discriminator="kind"),
+]

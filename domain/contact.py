@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.commands import RecordContactAttempt
+from domain.errors import check
 from domain.events import AccountFacts, Channel, PhoneLine, Target
 from domain.localtime import at_local, local_date, zone
 from domain.policy import ContactPolicy, Policy
@@ -20,8 +22,11 @@ from domain.state import CaseState, ContactRecord
 
 WEEK = timedelta(days=7)
 _RIGHT_PARTY = frozenset({"right_party_contact", "promise", "refusal", "dispute"})
-_CONVERSATION = _RIGHT_PARTY | {"third_party_contact"}
+# Regulation F's quiet period follows a conversation *with the debtor* (1006.14(b)(2)(ii));
+# a registered contact answering a locate call is not one (1006.10 limits those calls).
+_CONVERSATION = _RIGHT_PARTY
 _BAD_LINE = frozenset({"wrong_number", "invalid_number"})
+_UNANSWERED = frozenset({"no_answer", "busy", "left_message"})
 _CALLING_STAGES = frozenset({"phone", "letter", "visit"})
 
 
@@ -77,6 +82,32 @@ def is_bad_line(outcome: str) -> bool:
     return outcome in _BAD_LINE
 
 
+def unanswered_calls_on(state: CaseState, line: PhoneLine, at: datetime, tz: str) -> int:
+    """POLICY §5: unanswered calls to `line` on the debtor's local day of `at`."""
+    day = local_date(at, tz)
+    return sum(
+        1
+        for r in state.recent_contacts
+        if r.channel == "call"
+        and r.target == "debtor"
+        and r.line == line
+        and r.outcome in _UNANSWERED
+        and local_date(r.at, tz) == day
+    )
+
+
+def contact_calls_in_week(state: CaseState, index: int, at: datetime) -> int:
+    """Calls to registered contact `index` in the 7 days before `at`."""
+    return sum(
+        1
+        for r in state.recent_contacts
+        if r.channel == "call"
+        and r.target == "contact"
+        and r.contact_index == index
+        and at - r.at < WEEK
+    )
+
+
 def contactable(state: CaseState, at: datetime, policy: ContactPolicy) -> bool:
     """POLICY §3: contactable = a right-party contact within the lookback (7 days)."""
     lookback = timedelta(days=policy.contactable_lookback_days)
@@ -99,11 +130,16 @@ def suppressed(state: CaseState) -> bool:
 # --- the plan ---------------------------------------------------------------------------
 
 
-def plan(state: CaseState, policy: Policy) -> list[PlannedContact]:
-    """The next attempt of every active track, earliest first."""
+def plan(state: CaseState, policy: Policy, now: datetime | None = None) -> list[PlannedContact]:
+    """The next attempt of every active track, earliest first.
+
+    No attempt is planned before the state's last event, nor before `now` when the caller
+    knows that business time has moved on without an event (a wake-up with nothing to do).
+    """
     if not state.opened or suppressed(state) or state.account is None:
         return []
     assert state.as_of is not None and state.stage_entered_at is not None
+    floor = state.as_of if now is None else max(state.as_of, now)
     proposals = [
         *_letters(state),
         *_visit(state),
@@ -115,9 +151,7 @@ def plan(state: CaseState, policy: Policy) -> list[PlannedContact]:
     tz = state.account.timezone
     placed = [
         p.model_copy(
-            update={
-                "planned_at": window_open_at(max(p.planned_at, state.as_of), tz, policy.contact)
-            }
+            update={"planned_at": window_open_at(max(p.planned_at, floor), tz, policy.contact)}
         )
         for p in proposals
     ]
@@ -125,12 +159,107 @@ def plan(state: CaseState, policy: Policy) -> list[PlannedContact]:
 
 
 def due(state: CaseState, now: datetime, policy: Policy) -> list[PlannedContact]:
-    """The attempts whose time has come at `now`."""
+    """The attempts whose time has come at `now`.
+
+    None outside the contact window: a late wake-up (a worker that was down, a payment
+    at night) must not dial at `now` an attempt planned for the morning; it waits for
+    the next window, as the plan says.
+    """
+    if state.account is None or not in_window(now, state.account.timezone, policy.contact):
+        return []
     return [p for p in plan(state, policy) if p.planned_at <= now]
 
 
-def next_contact_at(state: CaseState, policy: Policy) -> datetime | None:
-    planned = plan(state, policy)
+def check_attempt(state: CaseState, c: RecordContactAttempt, now: datetime, policy: Policy) -> None:
+    """Guards, not plans: an attempt that breaks a contact rule is a bug in the caller,
+    and is refused (`DomainError`) rather than recorded as if it were allowed.
+
+    POLICY §5: the contact window, holds (and a running promise or plan), at most N
+    unanswered calls per number per day, and third parties only among the registered
+    contacts, only while the debtor cannot be reached, at most once a week (Regulation F:
+    once per person).
+    """
+    account = _account(state)
+    rules = policy.contact
+    check(not state.closed, "case_open", "the case is closed")
+    check(
+        not suppressed(state),
+        "contact_hold",
+        "no contact during a hold, promise or plan",
+        holds=",".join(state.holds) or "none",
+        promise=state.promise is not None,
+        plan=state.plan is not None,
+    )
+    check(
+        in_window(now, account.timezone, rules),
+        "contact_window",
+        f"outside the contact window {rules.window_start:%H:%M}-{rules.window_end:%H:%M} "
+        "of the debtor's time zone",
+        at=now,
+        timezone=account.timezone,
+    )
+    if c.channel == "call" and c.target == "debtor" and c.line is not None:
+        made = unanswered_calls_on(state, c.line, now, account.timezone)
+        limit = rules.max_unanswered_calls_per_number_per_day
+        check(
+            made < limit,
+            "calls_per_number_per_day",
+            f"at most {limit} unanswered calls per number per day",
+            line=c.line,
+            unanswered_today=made,
+        )
+    if c.target == "contact":
+        _check_third_party(state, c, now, policy)
+
+
+def _check_third_party(
+    state: CaseState, c: RecordContactAttempt, now: datetime, policy: Policy
+) -> None:
+    rules = policy.contact
+    registered = _account(state).contacts
+    check(
+        c.contact_index is not None and 0 <= c.contact_index < registered,
+        "third_party",
+        "only registered contacts may be called",
+        contact_index=c.contact_index,
+        registered=registered,
+    )
+    assert c.contact_index is not None
+    check(
+        state.bucket >= rules.third_party_calls_from_bucket,
+        "third_party",
+        f"registered contacts are called from M{rules.third_party_calls_from_bucket} on",
+        bucket=f"M{state.bucket}",
+    )
+    check(
+        not contactable(state, now, rules),
+        "third_party",
+        "registered contacts are called only while the debtor cannot be reached",
+        last_right_party_contact=state.last_rpc_at,
+    )
+    week = contact_calls_in_week(state, c.contact_index, now)
+    check(
+        week < rules.max_third_party_calls_per_contact_per_week,
+        "third_party",
+        f"at most {rules.max_third_party_calls_per_contact_per_week} call(s) per contact per week",
+        contact_index=c.contact_index,
+        calls_this_week=week,
+    )
+    total = rules.third_party_calls_per_contact_total
+    made = dict(state.contact_call_counts).get(c.contact_index, 0)
+    check(
+        total is None or made < total,
+        "third_party",
+        f"at most {total} call(s) per contact in all",
+        contact_index=c.contact_index,
+        calls=made,
+    )
+
+
+def next_contact_at(
+    state: CaseState, policy: Policy, now: datetime | None = None
+) -> datetime | None:
+    planned = plan(state, policy, now)
     return planned[0].planned_at if planned else None
 
 
@@ -211,7 +340,7 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
         recent = _calls_in_last_week(state.recent_contacts, when)
         if len(recent) >= rules.max_calls_per_7_days:
             when = max(when, recent[-rules.max_calls_per_7_days] + WEEK)
-    line = lines[state.debtor_calls % len(lines)]
+    when, line = _line_with_room(state, lines, when, rules)
     return [
         PlannedContact(
             channel="call", target="debtor", line=line, planned_at=when, purpose="cadence"
@@ -219,9 +348,32 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
     ]
 
 
+def _line_with_room(
+    state: CaseState, lines: list[PhoneLine], when: datetime, rules: ContactPolicy
+) -> tuple[datetime, PhoneLine]:
+    """The next line in the rotation that has room for another unanswered call on the
+    day of the attempt (POLICY §5: at most 6 per number per day); if none has, the first
+    window moment of the next day. Matters when a stage begins on a day of calls."""
+    assert state.as_of is not None
+    tz = _account(state).timezone
+    start = state.debtor_calls % len(lines)
+    rotation = lines[start:] + lines[:start]
+    when = window_open_at(max(when, state.as_of), tz, rules)
+    limit = rules.max_unanswered_calls_per_number_per_day
+    for line in rotation:
+        if unanswered_calls_on(state, line, when, tz) < limit:
+            return when, line
+    return at_local(local_date(when, tz) + timedelta(days=1), rules.window_start, tz), rotation[0]
+
+
 def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
     """POLICY §5: registered contacts only, only to locate a debtor we cannot reach,
-    at most one call per contact per week (Regulation F: once per person)."""
+    at most one call per contact per week (Regulation F: once per person).
+
+    "Cannot reach" is a time, not a flag read at some moment: the debtor is out of reach
+    from the start of the stage until a right-party contact, and again from the end of
+    the lookback (7 days) after it. Calls to contacts wait for that time.
+    """
     rules = policy.contact
     account = _account(state)
     if (
@@ -229,9 +381,12 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
         or state.stage not in _CALLING_STAGES
         or state.bucket < rules.third_party_calls_from_bucket
         or rules.max_third_party_calls_per_contact_per_week == 0
-        or contactable(state, state.as_of or _entered(state), rules)
     ):
         return []
+    unreachable_from = _entered(state)
+    if state.last_rpc_at is not None:
+        lapse = state.last_rpc_at + timedelta(days=rules.contactable_lookback_days)
+        unreachable_from = max(unreachable_from, lapse)
     last_called = dict(state.contact_calls)
     counts = dict(state.contact_call_counts)
     candidates: list[tuple[datetime, int]] = []
@@ -240,7 +395,8 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
         if total is not None and counts.get(index, 0) >= total:
             continue
         previous = last_called.get(index)
-        candidates.append((_entered(state) if previous is None else previous + WEEK, index))
+        earliest = unreachable_from if previous is None else previous + WEEK
+        candidates.append((max(earliest, unreachable_from), index))
     if not candidates:
         return []
     when, index = min(candidates)

@@ -67,7 +67,7 @@ def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
             "statement",
         )
     ]
-    if state.open_due_date is not None:
+    if state.open_due_date is not None and state.settlement is None:
         items.append(Scheduled(end_of_day(state.open_due_date, bank), 1, "due_date"))
     if not state.charged_off and state.dues:
         charge_off_day = state.dues[0].due_date + timedelta(days=policy.delinquency.charge_off_dpd)
@@ -93,12 +93,18 @@ def next_due_at(state: CaseState, policy: Policy) -> datetime | None:
 
 
 def run_due(decision: Decision) -> None:
-    """Run, in time order, every scheduled rule due at or before `decision.now`."""
+    """Run, in time order, every scheduled rule due at or before `decision.now`.
+
+    A rule already overdue when the case learns of it (a case placed beyond 180 DPD is
+    charged off as it opens) runs at the case's latest event time, never before it:
+    a timeline never goes back in time."""
     while True:
         items = scheduled(decision.state, decision.policy)
         if not items or items[0].at > decision.now:
             return
-        _RULES[items[0].rule](decision, items[0].at)
+        as_of = decision.state.as_of
+        at = items[0].at if as_of is None else max(items[0].at, as_of)
+        _RULES[items[0].rule](decision, at)
 
 
 def refresh_bucket(d: Decision, at: datetime) -> None:
@@ -130,16 +136,20 @@ def follow_bucket(d: Decision, at: datetime) -> None:
 
 
 def _statement(d: Decision, at: datetime) -> None:
-    """POLICY §2.1-2.3 at S_k: interest, over-limit fee, the statement and its minimum."""
+    """POLICY §2.1-2.3 at S_k: interest, over-limit fee, the statement and its minimum.
+
+    Once a settlement is agreed (POLICY §6) the amount agreed is what is owed: nothing
+    more is charged on it (here or at the due date), so paying it settles the case."""
     state = d.state
     assert state.account is not None and state.accrual_from is not None
     assert state.last_statement_date is not None
     cycle = d.policy.cycle
+    charging = state.settlement is None
     statement = next_statement_date(state.last_statement_date, state.account.statement_day)
     days = accrual_days(max(state.accrual_from, state.last_statement_date), statement)
     bearing = state.principal + state.interest
     interest = cycle_interest(bearing, days, cycle.daily_interest_rate)
-    if interest > 0:
+    if charging and interest > 0:
         d.emit(InterestCharged, at, amount=interest, days=days, interest_bearing=bearing)
     fee = over_limit_fee(
         d.state.total,
@@ -147,7 +157,7 @@ def _statement(d: Decision, at: datetime) -> None:
         cycle.over_limit_fee_rate,
         cycle.over_limit_fee_minimum,
     )
-    if fee > 0:
+    if charging and fee > 0:
         d.emit(
             FeeCharged,
             at,
@@ -186,7 +196,10 @@ def _due_date(d: Decision, at: datetime) -> None:
 
 
 def _charge_off(d: Decision, at: datetime) -> None:
-    d.emit(ChargedOff, at, dpd=d.policy.delinquency.charge_off_dpd, balance=d.state.total)
+    """POLICY §2: charged off at 180 DPD; a case that arrives later is at its real DPD."""
+    today = d.bank_date(at)
+    dpd = days_past_due(oldest_past_due(d.state.dues, today), today)
+    d.emit(ChargedOff, at, dpd=dpd, balance=d.state.total)
 
 
 def _promise_deadline(d: Decision, at: datetime) -> None:

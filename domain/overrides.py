@@ -9,7 +9,7 @@ then the events the override causes.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from domain.commands import (
@@ -44,7 +44,7 @@ from domain.events import (
     StageChanged,
 )
 from domain.localtime import end_of_day, local_date, start_of_day
-from domain.money import charge
+from domain.money import CENT, charge
 from domain.outsourcing import next_regular_hand
 from domain.payments import close_if_done
 from domain.policy import Policy
@@ -140,8 +140,18 @@ def check_plan(state: CaseState, o: InstallmentPlan, today: date, policy: Policy
 
 def check_waiver(state: CaseState, amount: Decimal, o: Waiver | Settlement, policy: Policy) -> None:
     """POLICY §6: waived share within the role's limit (collector 0 %, supervisor 20 %,
-    manager 50 %); more needs the bank and is refused here."""
+    manager 50 %); more needs the bank and is refused here.
+
+    The limit is compared exactly (`amount <= limit x balance`): a share rounded first
+    would let a waiver one cent over the limit through.
+    """
     _require(amount > 0, "waiver_amount", "nothing would be waived", amount=amount)
+    _require(
+        amount == charge(amount),
+        "waiver_amount",
+        "amounts have at most two decimals",
+        amount=amount,
+    )
     _require(
         amount <= state.total,
         "waiver_amount",
@@ -149,13 +159,16 @@ def check_waiver(state: CaseState, amount: Decimal, o: Waiver | Settlement, poli
         amount=amount,
         balance=state.total,
     )
-    share = (amount / state.total).quantize(Decimal("0.0001"))
     limit = policy.authority.waiver_limits.get(o.actor.role, Decimal("0"))
+    most = state.total * limit
     _require(
-        share <= limit,
+        amount <= most,
         "waiver_limit",
         f"a {o.actor.role} may waive at most {limit:.0%} of the balance",
-        share=f"{share:.2%}",
+        waived=amount,
+        balance=state.total,
+        most=most.quantize(CENT, rounding=ROUND_FLOOR),
+        share=f"{amount / state.total:.4%}",
         limit=f"{limit:.0%}",
     )
 
@@ -174,10 +187,11 @@ def check_override(state: CaseState, override: Override, now: datetime, policy: 
             check_waiver(state, override.amount, override, policy)
         case Settlement():
             _require(
-                override.amount > 0,
+                0 < override.amount < state.total,
                 "settlement_amount",
-                "the settlement amount must be positive",
+                "a settlement is for a positive amount below the balance",
                 amount=override.amount,
+                balance=state.total,
             )
             check_waiver(state, state.total - override.amount, override, policy)
         case Pause():

@@ -9,6 +9,7 @@ past-due minimum is paid (cured) or an agreed settlement is paid off (settled).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from domain.commands import ReceivePayment
 from domain.cycle import refresh_bucket
@@ -89,9 +90,15 @@ def close_if_done(d: Decision) -> None:
         return
     if state.settlement is not None:
         if state.total == 0:
-            d.emit(CaseClosed, outcome="settled")
+            _close(d, "settled")
         return
     if state.total == 0 and state.waived:
-        d.emit(CaseClosed, outcome="settled")
+        _close(d, "settled")
     elif is_cured(state.dues, d.bank_date()):
-        d.emit(CaseClosed, outcome="cured")
+        _close(d, "cured")
+
+
+def _close(d: Decision, outcome: Literal["cured", "settled"]) -> None:
+    """An agency holding the case is told it is over (POLICY §4): it must stop collecting."""
+    d.recall(outcome)
+    d.emit(CaseClosed, outcome=outcome)

@@ -33,7 +33,7 @@ from domain.localtime import at_local, start_of_day
 from domain.money import charge
 from domain.placement import PlacementRow
 from domain.policy import Policy
-from domain.simulation import CaseRun, Input, drive
+from domain.simulation import CaseRun, ContactReply, Input, drive, reply
 
 _CALL_OUTCOMES: tuple[tuple[Outcome, float], ...] = (
     ("no_answer", 0.50),
@@ -55,7 +55,10 @@ class Debtor:
         self.policy = policy
         self.payments = 0
 
-    def outcome(self, planned: PlannedContact) -> Outcome:
+    def reply(self, planned: PlannedContact, attempt_key: str) -> ContactReply:
+        return reply(self._outcome(planned), planned, attempt_key, "sim")
+
+    def _outcome(self, planned: PlannedContact) -> Outcome:
         roll = self.rng.random()
         if planned.channel == "sms":
             return "delivered" if roll < 0.95 else "undelivered"
@@ -129,13 +132,13 @@ def simulate_portfolio(
     for row in rows:
         accounts += 1
         debtor = Debtor(seed, row.account_id, policy)
-        run = CaseRun(policy)
+        run = CaseRun(policy, row.case_id)
         run.apply(open_case(row), start_of_day(start, bank))
         opening += run.state.total
         inputs: list[Input] = []
         previous = _label(run, policy)
         for index, moment in enumerate(snapshots):
-            drive(run, inputs, moment, debtor.outcome, debtor.react)
+            drive(run, inputs, moment, debtor.reply, debtor.react)
             label = _label(run, policy)
             counts[index][label] += 1
             balances[index][label] += run.state.total if not run.state.closed else Decimal(0)
@@ -196,6 +199,3 @@ def _share(part: Decimal | int, whole: Decimal | int) -> str:
     if not whole:
         return "0.0000"
     return f"{Decimal(part) / Decimal(whole):.4f}"
-
-
-

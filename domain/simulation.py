@@ -8,15 +8,22 @@ Scripted overrides arrive at 10:00 and payments at 12:00 bank time on their date
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.case import decide, next_wakeup, reject
-from domain.commands import AdvanceTime, Command, Override, ReceivePayment, RecordContactAttempt
+from domain.commands import (
+    AdvanceTime,
+    AnyCommand,
+    Command,
+    Override,
+    ReceivePayment,
+    RecordContactAttempt,
+)
 from domain.contact import PlannedContact, due
 from domain.delinquency import bucket_label, days_past_due, oldest_past_due
 from domain.errors import OverrideRejected
@@ -24,7 +31,7 @@ from domain.events import Actor, Channel, Event, Outcome
 from domain.evolve import evolve
 from domain.intake import open_case
 from domain.localtime import at_local, local_date, start_of_day, zone
-from domain.placement import PlacementRow
+from domain.placement import PlacementRow, case_id_for
 from domain.policy import Policy
 from domain.state import CaseState
 
@@ -63,8 +70,37 @@ class ContactOutcomes(BaseModel):
     default: Outcome = "no_answer"
     by_channel: dict[Channel, Outcome] = Field(default_factory=dict)
 
-    def for_attempt(self, planned: PlannedContact) -> Outcome:
-        return self.by_channel.get(planned.channel, self.default)
+    def for_attempt(self, planned: PlannedContact, attempt_key: str) -> ContactReply:
+        return reply(
+            self.by_channel.get(planned.channel, self.default), planned, attempt_key, "script"
+        )
+
+
+class ContactReply(BaseModel):
+    """What a provider reports about one attempt (its outcome is an input to the policy)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    collector_ids: tuple[str, ...] = ()
+    recording_ref: str | None = None
+    provider_ref: str | None = None
+
+
+def reply(
+    outcome: Outcome, planned: PlannedContact, attempt_key: str, provider: str
+) -> ContactReply:
+    """A simulated provider's reply, carrying what POLICY §5 requires of each attempt: a
+    recording reference for every call, two collectors on every field visit."""
+    extras: dict[str, Any] = {}
+    if planned.channel == "call":
+        extras = {"recording_ref": f"rec-{attempt_key}", "collector_ids": ("dialer",)}
+    elif planned.channel == "visit":
+        extras = {"collector_ids": ("field-1", "field-2")}
+    return ContactReply(outcome=outcome, provider_ref=f"{provider}-{attempt_key}", **extras)
+
+
+ReplyTo = Callable[[PlannedContact, str], ContactReply]
 
 
 class Scenario(BaseModel):
@@ -96,15 +132,34 @@ class Timeline(BaseModel):
 class Input(BaseModel):
     """A scripted input at its business time (payments and overrides)."""
 
+    model_config = ConfigDict(frozen=True)
+
     at: datetime
-    command: Command
-    override: ScriptedOverride | None = None
+    command: AnyCommand
+
+
+class Step(NamedTuple):
+    """What a case does next: take the first input, or wake at `at`."""
+
+    kind: Literal["input", "wake"]
+    at: datetime
+
+
+def next_step(state: CaseState, inputs: Sequence[Input], policy: Policy) -> Step | None:
+    """The next thing to happen, in business time: an input comes before a wake-up at the
+    same moment (the wake-up then sees it). The workflow and `drive` both follow this."""
+    if state.closed:
+        return None
+    wake = next_wakeup(state, policy)
+    if inputs and (wake is None or inputs[0].at <= wake):
+        return Step("input", inputs[0].at)
+    return Step("wake", wake) if wake is not None else None
 
 
 def scripted_inputs(scenario: Scenario, policy: Policy) -> list[Input]:
     bank = policy.cycle.bank_timezone
     inputs = [
-        Input(at=at_local(o.date, OVERRIDE_TIME, bank), command=o.command(), override=o)
+        Input(at=at_local(o.date, OVERRIDE_TIME, bank), command=o.command())
         for o in scenario.overrides
     ] + [
         Input(
@@ -116,11 +171,17 @@ def scripted_inputs(scenario: Scenario, policy: Policy) -> list[Input]:
     return sorted(inputs, key=lambda i: i.at)
 
 
+def attempt_key(case_id: str, seq: int) -> str:
+    """The idempotency key of the contact attempt that will be event `seq` of a case."""
+    return f"{case_id}/{seq}"
+
+
 class CaseRun:
     """A case and its events, advanced step by step (the loop the workflow also runs)."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, case_id: str = "case") -> None:
         self.policy = policy
+        self.case_id = case_id
         self.state = CaseState()
         self.events: list[Event] = []
 
@@ -135,7 +196,7 @@ class CaseRun:
         self.events.extend(new)
         return new
 
-    def wake(self, now: datetime, outcome_of: Callable[[PlannedContact], Outcome]) -> list[Event]:
+    def wake(self, now: datetime, outcome_of: ReplyTo) -> list[Event]:
         """Run the calendar up to `now`, then every contact attempt due at `now`."""
         new = self.apply(AdvanceTime(), now)
         for _ in range(_MAX_STEPS_PER_MOMENT):
@@ -143,6 +204,7 @@ class CaseRun:
             if not attempts or self.state.closed:
                 return new
             planned = attempts[0]
+            answer = outcome_of(planned, attempt_key(self.case_id, self.state.seq + 1))
             new += self.apply(
                 RecordContactAttempt(
                     channel=planned.channel,
@@ -150,7 +212,10 @@ class CaseRun:
                     line=planned.line,
                     contact_index=planned.contact_index,
                     planned_at=planned.planned_at,
-                    outcome=outcome_of(planned),
+                    outcome=answer.outcome,
+                    collector_ids=answer.collector_ids,
+                    recording_ref=answer.recording_ref,
+                    provider_ref=answer.provider_ref,
                 ),
                 now,
             )
@@ -161,7 +226,7 @@ def drive(
     run: CaseRun,
     inputs: list[Input],
     until: datetime,
-    outcome_of: Callable[[PlannedContact], Outcome],
+    outcome_of: ReplyTo,
     react: Callable[[list[Event]], list[Input]] | None = None,
 ) -> None:
     """Advance the case to `until`: wake-ups and scripted inputs in time order.
@@ -169,17 +234,11 @@ def drive(
     `inputs` is consumed in place (what is left lies after `until`); `react` may add
     inputs in answer to new events (a simulated debtor paying after a statement).
     """
-    while not run.state.closed:
-        wake = next_wakeup(run.state, run.policy)
-        if inputs and (wake is None or inputs[0].at <= wake):
-            if inputs[0].at > until:
-                return
-            step = inputs.pop(0)
-            new = run.apply(step.command, step.at)
+    while (step := next_step(run.state, inputs, run.policy)) is not None and step.at <= until:
+        if step.kind == "input":
+            new = run.apply(inputs.pop(0).command, step.at)
         else:
-            if wake is None or wake > until:
-                return
-            new = run.wake(wake, outcome_of)
+            new = run.wake(step.at, outcome_of)
         if react is not None and (more := react(new)):
             inputs.extend(more)
             inputs.sort(key=lambda i: i.at)
@@ -188,15 +247,22 @@ def drive(
 def simulate(scenario: Scenario, policy: Policy) -> Timeline:
     """CONTRACTS §2 `--engine domain`: the scenario's account over its horizon."""
     bank = policy.cycle.bank_timezone
-    run = CaseRun(policy)
-    end = start_of_day(scenario.start + timedelta(days=scenario.horizon_days), bank)
+    run = CaseRun(policy, case_id_for(scenario.account.account_id))
+    end = horizon(scenario, policy)
     run.apply(open_case(scenario.account), start_of_day(scenario.start, bank))
     drive(run, scripted_inputs(scenario, policy), end, scenario.contact_outcomes.for_attempt)
-    return timeline(run, scenario.account.account_id, end, policy)
+    return timeline(run.state, run.events, scenario.account.account_id, end, policy)
 
 
-def timeline(run: CaseRun, account_id: str, end: datetime, policy: Policy) -> Timeline:
-    state = run.state
+def horizon(scenario: Scenario, policy: Policy) -> datetime:
+    return start_of_day(
+        scenario.start + timedelta(days=scenario.horizon_days), policy.cycle.bank_timezone
+    )
+
+
+def timeline(
+    state: CaseState, events: Sequence[Event], account_id: str, end: datetime, policy: Policy
+) -> Timeline:
     bank = policy.cycle.bank_timezone
     as_of = state.as_of if state.closed and state.as_of else end
     today = local_date(as_of, bank)
@@ -215,7 +281,7 @@ def timeline(run: CaseRun, account_id: str, end: datetime, policy: Policy) -> Ti
                 "total": f"{state.total:.2f}",
             },
         ),
-        events=[event_json(e, bank) for e in run.events],
+        events=[event_json(e, bank) for e in events],
     )
 
 

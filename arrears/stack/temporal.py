@@ -8,6 +8,7 @@ operator API.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -18,10 +19,33 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from arrears.errors import ServiceUnavailable
 from arrears.settings import SEARCH_ATTRIBUTES, Settings
 from arrears.stack.processes import ChildProcess, check_port_free, wait_until_ready
+
+
+def install_runtime() -> None:
+    """Route the SDK core's own log lines through Python logging (stderr, JSON or console,
+    masked) instead of letting them print to stdout, which carries command results."""
+    Runtime.set_default(
+        Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+                )
+            )
+        ),
+        error_if_already_set=False,
+    )
 
 
 def binary(name: str) -> Path:

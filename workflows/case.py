@@ -1,0 +1,314 @@
+"""The case workflow: a thin shell around the domain decider.
+
+It computes its next wake-up from the state, waits for it (or for a message), feeds time,
+payments and overrides into `decide`, runs the contact attempts the plan calls for as
+activities, and appends every event to the event store. It continues as new after each
+statement date, so no run's history grows without bound, carrying its state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contact import ContactActivities, ContactRequest
+    from activities.event_store import AppendEvents, CaseSummary, EventStoreActivities
+    from activities.partners import PartnerActivities, PartnerNotice
+    from domain.case import decide, next_wakeup
+    from domain.commands import AdvanceTime, Command, ReceivePayment, RecordContactAttempt
+    from domain.contact import due
+    from domain.delinquency import bucket_label
+    from domain.errors import DomainError, OverrideRejected
+    from domain.events import Event, LegalReferred, Placed, Recalled, StatementIssued
+    from domain.evolve import evolve, fold
+    from domain.overrides import check_override
+    from domain.simulation import Input, event_json, next_step
+    from domain.state import CaseState
+    from workflows.case_io import (
+        CaseInput,
+        CaseResult,
+        CaseView,
+        NextAction,
+        OverrideRequest,
+        OverrideResult,
+        PaymentSignal,
+    )
+
+STAGE = SearchAttributeKey.for_keyword("ArrearsStage")
+BUCKET = SearchAttributeKey.for_keyword("ArrearsBucket")
+DPD = SearchAttributeKey.for_int("ArrearsDpd")
+AGENCY = SearchAttributeKey.for_keyword("ArrearsAgency")
+OUTCOME = SearchAttributeKey.for_keyword("ArrearsOutcome")
+
+STORE_TIMEOUT = timedelta(seconds=30)
+CONTACT_TIMEOUT = timedelta(minutes=2)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+#: A wake-up this close (business time) is due now: timers fire a hair early or late.
+DUE_TOLERANCE = timedelta(seconds=1)
+
+
+@workflow.defn(name="Case")
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, input: CaseInput) -> None:
+        self._input = input
+        self._case_id = input.case_id
+        self._policy = input.policy
+        self._clock = input.clock
+        self._state = input.state or CaseState()
+        self._pending: list[Input] = list(input.pending)
+        self._script: list[Input] = list(input.script)
+        self._lock = asyncio.Lock()
+        self._statement_passed = False
+        self._attributes: tuple[Any, ...] | None = None
+
+    # --- time --------------------------------------------------------------------------
+
+    def _business_now(self) -> Any:
+        now = self._clock.business(workflow.now())
+        return max(now, self._state.as_of) if self._state.as_of else now
+
+    # --- the loop ----------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: CaseInput) -> CaseResult:
+        if self._clock.started is None:
+            start = workflow.now()
+            self._clock = self._clock.model_copy(
+                update={"started": start, "origin": self._clock.origin or start}
+            )
+        if not self._state.opened:
+            assert input.open is not None, "the first run needs the placement to open the case"
+            async with self._lock:
+                await self._apply(input.open, self._clock.business(workflow.now()))
+        while not self._state.closed:
+            if await self._step():
+                continue
+            if self._past_horizon():
+                break
+            if self._statement_passed or workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._pending:
+                    workflow.continue_as_new(self._carry())
+            await self._wait()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseResult(
+            case_id=self._case_id, outcome=self._state.outcome or "open", last_seq=self._state.seq
+        )
+
+    async def _step(self) -> bool:
+        """Do the next thing that is due now, if any; say whether something was done."""
+        async with self._lock:
+            now = self._business_now()
+            if self._pending:
+                await self._apply(self._pending.pop(0).command, now)
+                return True
+            step = next_step(self._state, self._script, self._policy)
+            if step is None or step.at > now + DUE_TOLERANCE:
+                return False
+            if step.kind == "input":
+                await self._apply(self._script.pop(0).command, step.at)
+            else:
+                await self._wake(step.at)
+            return True
+
+    def _past_horizon(self) -> bool:
+        """Simulations end at their horizon; live cases have none."""
+        until = self._input.until
+        if until is None or self._pending:
+            return False
+        step = next_step(self._state, self._script, self._policy)
+        return step is None or step.at > until
+
+    async def _wait(self) -> None:
+        step = next_step(self._state, self._script, self._policy)
+        timeout = None
+        if step is not None:
+            timeout = max(
+                self._clock.real_delay(self._business_now(), step.at), timedelta(milliseconds=1)
+            )
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: bool(self._pending), timeout=timeout)
+
+    async def _wake(self, at: Any) -> None:
+        """The calendar rules due at `at`, then every contact attempt due at `at`."""
+        await self._apply(AdvanceTime(), at)
+        while not self._state.closed and (attempts := due(self._state, at, self._policy)):
+            planned = attempts[0]
+            result = await workflow.execute_activity_method(
+                ContactActivities.attempt_contact,
+                ContactRequest(
+                    case_id=self._case_id,
+                    attempt_key=f"{self._case_id}/{self._state.seq + 1}",
+                    channel=planned.channel,
+                    target=planned.target,
+                    planned_at=planned.planned_at,
+                    line=planned.line,
+                    contact_index=planned.contact_index,
+                ),
+                start_to_close_timeout=CONTACT_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            await self._apply(
+                RecordContactAttempt(
+                    channel=planned.channel,
+                    target=planned.target,
+                    outcome=result.outcome,
+                    planned_at=planned.planned_at,
+                    line=planned.line,
+                    contact_index=planned.contact_index,
+                    collector_ids=result.collector_ids,
+                    recording_ref=result.recording_ref,
+                    provider_ref=result.provider_ref,
+                ),
+                at,
+            )
+
+    async def _apply(self, command: Command, at: Any) -> list[Event]:
+        events = decide(self._state, command, at, self._policy)
+        if not events:
+            return events
+        for event in events:
+            self._state = evolve(self._state, event)
+        self._statement_passed |= any(isinstance(e, StatementIssued) for e in events)
+        await workflow.execute_activity_method(
+            EventStoreActivities.append_events,
+            AppendEvents(case_id=self._case_id, events=events, summary=self._summary()),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        for event in events:
+            if isinstance(event, Placed | Recalled | LegalReferred):
+                await workflow.execute_activity_method(
+                    PartnerActivities.notify_partner,
+                    PartnerNotice(case_id=self._case_id, event=event),
+                    start_to_close_timeout=STORE_TIMEOUT,
+                    retry_policy=RETRY,
+                )
+        self._publish_search_attributes()
+        return events
+
+    def _carry(self) -> CaseInput:
+        return self._input.model_copy(
+            update={
+                "clock": self._clock,
+                "open": None,
+                "state": self._state,
+                "pending": self._pending,
+                "script": self._script,
+                "runs": self._input.runs + 1,
+            }
+        )
+
+    # --- read models for Temporal: search attributes and queries -------------------------
+
+    def _summary(self) -> CaseSummary:
+        s = self._state
+        assert s.account is not None and s.opened_at is not None and s.as_of is not None
+        return CaseSummary(
+            account_id=s.account.account_id,
+            policy=s.policy,
+            stage=s.stage,
+            bucket=bucket_label(s.bucket, self._policy.delinquency.top_bucket),
+            dpd=s.dpd,
+            principal=s.principal,
+            interest=s.interest,
+            fees=s.fees,
+            agency=s.placement.agency if s.placement else None,
+            hand=s.placement.hand if s.placement else None,
+            holds=list(s.holds),
+            charged_off=s.charged_off,
+            outcome=s.outcome,
+            opened_at=s.opened_at,
+            as_of=s.as_of,
+        )
+
+    def _publish_search_attributes(self) -> None:
+        s = self._state
+        values = (
+            s.stage,
+            bucket_label(s.bucket, self._policy.delinquency.top_bucket),
+            s.dpd,
+            s.placement.agency if s.placement else None,
+            s.outcome or "open",
+        )
+        if values == self._attributes or not self._input.search_attributes:
+            return
+        self._attributes = values
+        stage, bucket, dpd, agency, outcome = values
+        workflow.upsert_search_attributes(
+            [
+                STAGE.value_set(stage),
+                BUCKET.value_set(bucket),
+                DPD.value_set(dpd),
+                AGENCY.value_set(agency) if agency else AGENCY.value_unset(),
+                OUTCOME.value_set(outcome),
+            ]
+        )
+
+    @workflow.query(name="state")
+    def view(self) -> CaseView:
+        return CaseView(
+            case_id=self._case_id,
+            business_now=self._business_now(),
+            state=self._state,
+            next_action=self.next_action(),
+        )
+
+    @workflow.query(name="next_action")
+    def next_action(self) -> NextAction:
+        planned = [p for p in (next_wakeup(self._state, self._policy),) if p is not None]
+        attempts = due(self._state, planned[0], self._policy) if planned else []
+        what = (
+            (f"{attempts[0].channel} to {attempts[0].target}" if attempts else "calendar rules")
+            if planned
+            else "nothing planned"
+        )
+        return NextAction(at=planned[0] if planned else None, what=what)
+
+    # --- messages ----------------------------------------------------------------------
+
+    @workflow.signal(name="payment")
+    def payment(self, payment: PaymentSignal) -> None:
+        """From the payments feed; one reference is one payment, however often it comes."""
+        known = set(self._state.payment_references) | {
+            i.command.reference for i in self._pending if isinstance(i.command, ReceivePayment)
+        }
+        if payment.reference in known:
+            workflow.logger.info("duplicate payment ignored", extra={"case_id": self._case_id})
+            return
+        command = ReceivePayment(reference=payment.reference, amount=payment.amount)
+        self._pending.append(Input(at=self._business_now(), command=command))
+
+    @workflow.update(name="override")
+    async def override(self, request: OverrideRequest) -> OverrideResult:
+        async with self._lock:
+            try:
+                events = await self._apply(request.override, self._business_now())
+            except DomainError as err:
+                raise ApplicationError(
+                    str(err), err.rule, type="OverrideRejected", non_retryable=True
+                ) from None
+        return OverrideResult(
+            events=[event_json(e, self._policy.cycle.bank_timezone) for e in events]
+        )
+
+    @override.validator
+    def validate_override(self, request: OverrideRequest) -> None:
+        """Rejects an invalid override before anything reaches history: the domain checks
+        run against the state as of now (calendar rules due by now applied in a dry run)."""
+        now = self._business_now()
+        try:
+            caught_up = fold(decide(self._state, AdvanceTime(), now, self._policy), self._state)
+            check_override(caught_up, request.override, now, self._policy)
+        except OverrideRejected as err:
+            raise ApplicationError(
+                str(err), err.rule, type="OverrideRejected", non_retryable=True
+            ) from None

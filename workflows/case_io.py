@@ -1,0 +1,95 @@
+"""Messages in and out of the case workflow: one model per workflow, signal, update and
+query, so fields can be added compatibly. No personal data in any of them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.commands import OpenCase, Override
+from domain.policy import Policy
+from domain.simulation import Input
+from domain.state import CaseState
+
+DAY_SECONDS = 86400.0
+
+
+class BusinessClock(BaseModel):
+    """ARCHITECTURE decision 6: business time = origin + (now - started) x 86400 / day_seconds.
+
+    Live cases use origin = start and 86400 (identity); demos and load tests use a short
+    day to show months in minutes; `simulate --engine temporal` starts at the scenario's
+    date. `started` is fixed by the first run and carried across continue-as-new.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    origin: datetime | None = None
+    day_seconds: float = Field(default=DAY_SECONDS, gt=0)
+    started: datetime | None = None
+
+    @property
+    def speed(self) -> float:
+        return DAY_SECONDS / self.day_seconds
+
+    def business(self, real: datetime) -> datetime:
+        assert self.origin is not None and self.started is not None
+        return self.origin + (real - self.started) * self.speed
+
+    def real_delay(self, business_from: datetime, business_to: datetime) -> timedelta:
+        return (business_to - business_from) / self.speed
+
+
+class CaseInput(BaseModel):
+    """Start (and continue-as-new) input of a case workflow."""
+
+    case_id: str
+    policy: Policy
+    clock: BusinessClock = BusinessClock()
+    open: OpenCase | None = None  # the first run opens the case
+    state: CaseState | None = None  # carried across continue-as-new
+    pending: list[Input] = Field(default_factory=list)  # inputs not yet applied
+    script: list[Input] = Field(default_factory=list)  # simulations: inputs at set times
+    until: datetime | None = None  # simulations: stop (outcome open) after this business time
+    # The time-skipping test server knows no custom search attributes; everywhere else
+    # the case publishes stage, bucket, DPD, agency and outcome.
+    search_attributes: bool = True
+    runs: int = 1
+
+
+class PaymentSignal(BaseModel):
+    """A payment from the payments feed; repeated references are ignored."""
+
+    reference: str = Field(min_length=1, max_length=64)
+    amount: Decimal = Field(gt=0)
+
+
+class OverrideRequest(BaseModel):
+    override: Override
+
+
+class OverrideResult(BaseModel):
+    events: list[dict[str, Any]]
+
+
+class NextAction(BaseModel):
+    at: datetime | None
+    what: str
+
+
+class CaseView(BaseModel):
+    """The `state` query: what a supervisor's status screen shows."""
+
+    case_id: str
+    business_now: datetime
+    state: CaseState
+    next_action: NextAction
+
+
+class CaseResult(BaseModel):
+    case_id: str
+    outcome: str
+    last_seq: int
