@@ -8,7 +8,7 @@ reads no clock: the same inputs always give the same events, in the live workflo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.billing import previous_statement_date
 from domain.commands import (
@@ -36,7 +36,13 @@ __all__ = ["decide", "evolve", "fold", "next_wakeup", "reject"]
 
 def decide(state: CaseState, command: Command, now: datetime, policy: Policy) -> list[Event]:
     """The events that `command` at business time `now` causes. Raises `DomainError`
-    (for overrides `OverrideRejected`) when a rule refuses it; then nothing happened."""
+    (for overrides `OverrideRejected`) when a rule refuses it; then nothing happened.
+
+    Events carry `now` in UTC, whatever zone the caller wrote it in: local dates and
+    clocks are always derived through an explicit zone, and durations between instants
+    then do not depend on the representation (see `domain.contact`)."""
+    check(now.tzinfo is not None, "time", "`now` must carry a time zone", now=now)
+    now = _utc(now)
     if state.as_of is not None:
         check(
             now >= state.as_of,
@@ -63,6 +69,11 @@ def decide(state: CaseState, command: Command, now: datetime, policy: Policy) ->
             check_override(d.state, command, now, policy)
             apply_override(d, command)
     return d.events
+
+
+def _utc(now: datetime) -> datetime:
+    """`now` in UTC; a naive `now` is left for `Decision` to refuse."""
+    return now.astimezone(UTC) if now.tzinfo is not None else now
 
 
 def next_wakeup(state: CaseState, policy: Policy, now: datetime | None = None) -> datetime | None:
@@ -144,7 +155,7 @@ def reject(
     The calendar rules due by `now` run first, as in `decide` (whose check refused the
     override against that state): otherwise they would follow the rejection with earlier
     times, and the timeline would run backwards."""
-    d = Decision(state, now, policy)
+    d = Decision(state, _utc(now), policy)
     if state.opened:
         run_due(d)
     d.emit(

@@ -9,7 +9,7 @@ input (`RecordContactAttempt`).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,6 +41,23 @@ class PlannedContact(BaseModel):
     line: PhoneLine | None = None
     contact_index: int | None = None
     purpose: str
+
+
+# --- instants ------------------------------------------------------------------------------
+#
+# Durations ("within 7 days", "a week after") are measured between instants, in UTC.
+# Python subtracts two datetimes of the *same* zone by their wall clocks, so across a
+# daylight-saving change the answer would depend on how a time was written (in the
+# debtor's zone live, with a fixed offset once read back from the event store), and a
+# rebuilt case could decide differently from the live one.
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _elapsed(later: datetime, earlier: datetime) -> timedelta:
+    return _utc(later) - _utc(earlier)
 
 
 # --- the contact window -------------------------------------------------------------
@@ -104,14 +121,14 @@ def contact_calls_in_week(state: CaseState, index: int, at: datetime) -> int:
         if r.channel == "call"
         and r.target == "contact"
         and r.contact_index == index
-        and at - r.at < WEEK
+        and _elapsed(at, r.at) < WEEK
     )
 
 
 def contactable(state: CaseState, at: datetime, policy: ContactPolicy) -> bool:
     """POLICY §3: contactable = a right-party contact within the lookback (7 days)."""
     lookback = timedelta(days=policy.contactable_lookback_days)
-    return state.last_rpc_at is not None and at - state.last_rpc_at < lookback
+    return state.last_rpc_at is not None and _elapsed(at, state.last_rpc_at) < lookback
 
 
 def calls_required_per_week(state: CaseState, at: datetime, policy: ContactPolicy) -> int:
@@ -282,7 +299,7 @@ def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[PlannedContac
         when = _entered(state)
     else:
         assert state.last_sms_at is not None
-        when = state.last_sms_at + timedelta(days=policy.reminder_second_sms_after_days)
+        when = _utc(state.last_sms_at) + timedelta(days=policy.reminder_second_sms_after_days)
     return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="reminder")]
 
 
@@ -298,7 +315,8 @@ def _weekly_sms(state: CaseState, policy: Policy) -> list[PlannedContact]:
         return []
     since = _entered(state)
     last = state.last_sms_at if state.last_sms_at and state.last_sms_at >= since else None
-    when = since if last is None else last + timedelta(days=policy.contact.m1_sms_every_days)
+    every = timedelta(days=policy.contact.m1_sms_every_days)
+    when = since if last is None else _utc(last) + every
     return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
 
 
@@ -308,7 +326,9 @@ def _good_lines(state: CaseState) -> list[PhoneLine]:
 
 def _calls_in_last_week(records: tuple[ContactRecord, ...], at: datetime) -> list[datetime]:
     return sorted(
-        r.at for r in records if r.channel == "call" and r.target == "debtor" and at - r.at < WEEK
+        _utc(r.at)
+        for r in records
+        if r.channel == "call" and r.target == "debtor" and _elapsed(at, r.at) < WEEK
     )
 
 
@@ -334,7 +354,8 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
         when = at_local(local_date(last, tz) + timedelta(days=gap), rules.window_start, tz)
     if rules.quiet_days_after_conversation and state.last_conversation_at is not None:
         when = max(
-            when, state.last_conversation_at + timedelta(days=rules.quiet_days_after_conversation)
+            when,
+            _utc(state.last_conversation_at) + timedelta(days=rules.quiet_days_after_conversation),
         )
     if rules.max_calls_per_7_days is not None:
         recent = _calls_in_last_week(state.recent_contacts, when)
@@ -385,7 +406,7 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
         return []
     unreachable_from = _entered(state)
     if state.last_rpc_at is not None:
-        lapse = state.last_rpc_at + timedelta(days=rules.contactable_lookback_days)
+        lapse = _utc(state.last_rpc_at) + timedelta(days=rules.contactable_lookback_days)
         unreachable_from = max(unreachable_from, lapse)
     last_called = dict(state.contact_calls)
     counts = dict(state.contact_call_counts)
@@ -395,7 +416,7 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
         if total is not None and counts.get(index, 0) >= total:
             continue
         previous = last_called.get(index)
-        earliest = unreachable_from if previous is None else previous + WEEK
+        earliest = unreachable_from if previous is None else _utc(previous) + WEEK
         candidates.append((max(earliest, unreachable_from), index))
     if not candidates:
         return []
@@ -430,7 +451,7 @@ def _visit(state: CaseState) -> list[PlannedContact]:
         PlannedContact(
             channel="visit",
             target=target,
-            planned_at=_entered(state) + timedelta(days=1),
+            planned_at=_utc(_entered(state)) + timedelta(days=1),
             purpose="field_visit",
         )
     ]

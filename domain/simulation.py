@@ -171,6 +171,19 @@ def scripted_inputs(scenario: Scenario, policy: Policy) -> list[Input]:
     return sorted(inputs, key=lambda i: i.at)
 
 
+def decide_scripted(
+    state: CaseState, command: Command, now: datetime, policy: Policy
+) -> list[Event]:
+    """`decide` for scripted inputs: a refused override is recorded as
+    `override_rejected` (the timeline shows what was asked and why it was refused)
+    instead of failing the run."""
+    try:
+        return decide(state, command, now, policy)
+    except OverrideRejected as error:
+        assert not isinstance(command, (AdvanceTime, ReceivePayment, RecordContactAttempt))
+        return reject(state, command, error, now, policy)  # type: ignore[arg-type]
+
+
 def attempt_key(case_id: str, seq: int) -> str:
     """The idempotency key of the contact attempt that will be event `seq` of a case."""
     return f"{case_id}/{seq}"
@@ -186,11 +199,7 @@ class CaseRun:
         self.events: list[Event] = []
 
     def apply(self, command: Command, now: datetime) -> list[Event]:
-        try:
-            new = decide(self.state, command, now, self.policy)
-        except OverrideRejected as error:
-            assert not isinstance(command, (AdvanceTime, ReceivePayment, RecordContactAttempt))
-            new = reject(self.state, command, error, now, self.policy)  # type: ignore[arg-type]
+        new = decide_scripted(self.state, command, now, self.policy)
         for event in new:
             self.state = evolve(self.state, event)
         self.events.extend(new)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -24,12 +25,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.case import decide, next_wakeup
     from domain.commands import AdvanceTime, Command, ReceivePayment, RecordContactAttempt
     from domain.contact import due
-    from domain.delinquency import bucket_label
+    from domain.delinquency import bucket_label, days_past_due, oldest_past_due
     from domain.errors import DomainError, OverrideRejected
     from domain.events import Event, LegalReferred, Placed, Recalled, StatementIssued
     from domain.evolve import evolve, fold
+    from domain.localtime import local_date
     from domain.overrides import check_override
-    from domain.simulation import Input, event_json, next_step
+    from domain.policy import Policy
+    from domain.simulation import Input, decide_scripted, event_json, next_step
     from domain.state import CaseState
     from workflows.case_io import (
         CaseInput,
@@ -40,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         OverrideResult,
         PaymentSignal,
     )
+
+Decider = Callable[[CaseState, Command, datetime, Policy], list[Event]]
 
 STAGE = SearchAttributeKey.for_keyword("ArrearsStage")
 BUCKET = SearchAttributeKey.for_keyword("ArrearsBucket")
@@ -114,7 +119,7 @@ class CaseWorkflow:
             if step is None or step.at > now + DUE_TOLERANCE:
                 return False
             if step.kind == "input":
-                await self._apply(self._script.pop(0).command, step.at)
+                await self._apply(self._script.pop(0).command, step.at, decide_scripted)
             else:
                 await self._wake(step.at)
             return True
@@ -134,8 +139,12 @@ class CaseWorkflow:
             timeout = max(
                 self._clock.real_delay(self._business_now(), step.at), timedelta(milliseconds=1)
             )
+        seen = self._state.seq
         with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: bool(self._pending), timeout=timeout)
+            # An override applied meanwhile changes the plan: wake up and look again.
+            await workflow.wait_condition(
+                lambda: bool(self._pending) or self._state.seq != seen, timeout=timeout
+            )
 
     async def _wake(self, at: Any) -> None:
         """The calendar rules due at `at`, then every contact attempt due at `at`."""
@@ -171,8 +180,8 @@ class CaseWorkflow:
                 at,
             )
 
-    async def _apply(self, command: Command, at: Any) -> list[Event]:
-        events = decide(self._state, command, at, self._policy)
+    async def _apply(self, command: Command, at: Any, decider: Decider = decide) -> list[Event]:
+        events = decider(self._state, command, at, self._policy)
         if not events:
             return events
         for event in events:
@@ -209,6 +218,14 @@ class CaseWorkflow:
 
     # --- read models for Temporal: search attributes and queries -------------------------
 
+    def _dpd(self) -> int:
+        """DPD as of the latest event (the state's own field changes only with the bucket)."""
+        s = self._state
+        if s.as_of is None:
+            return 0
+        today = local_date(s.as_of, self._policy.cycle.bank_timezone)
+        return days_past_due(oldest_past_due(s.dues, today), today)
+
     def _summary(self) -> CaseSummary:
         s = self._state
         assert s.account is not None and s.opened_at is not None and s.as_of is not None
@@ -217,7 +234,7 @@ class CaseWorkflow:
             policy=s.policy,
             stage=s.stage,
             bucket=bucket_label(s.bucket, self._policy.delinquency.top_bucket),
-            dpd=s.dpd,
+            dpd=self._dpd(),
             principal=s.principal,
             interest=s.interest,
             fees=s.fees,
@@ -235,7 +252,7 @@ class CaseWorkflow:
         values = (
             s.stage,
             bucket_label(s.bucket, self._policy.delinquency.top_bucket),
-            s.dpd,
+            self._dpd(),
             s.placement.agency if s.placement else None,
             s.outcome or "open",
         )

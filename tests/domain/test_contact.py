@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.case import decide, next_wakeup
+from domain.case import next_wakeup
 from domain.commands import (
     CeaseContact,
     Escalate,
@@ -757,24 +757,3 @@ def test_regulation_f_calls_each_contact_only_once(policy: Policy, expected: lis
     if policy is US_REG_F:
         with pytest.raises(DomainError, match="in all"):
             record(run, bank_time("2026-04-30", 12), target="contact", contact_index=0)
-
-
-# --- the guard reads no plan: every refusal leaves the state as it was ---------------------
-
-
-def test_a_refused_attempt_changes_nothing() -> None:
-    run = open_case()
-    drive(run, bank_time("2026-03-10", 9))
-    send(run, CeaseContact(actor=actor("collector"), reason="request"), bank_time("2026-03-10", 10))
-    state = run.state
-    command = RecordContactAttempt(
-        channel="call",
-        target="debtor",
-        line="mobile",
-        outcome="no_answer",
-        planned_at=bank_time("2026-03-11", 8),
-        recording_ref="rec-1",
-    )
-    with pytest.raises(DomainError):
-        decide(state, command, bank_time("2026-03-11", 8), run.policy)
-    assert run.state is state

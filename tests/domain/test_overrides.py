@@ -188,7 +188,7 @@ def test_the_role_matrix_covers_every_override() -> None:
     assert set(CASES) == override_kinds()
 
 
-def test_the_default_authority_is_policy_sections_six() -> None:
+def test_the_default_waiver_limits_are_zero_twenty_and_fifty_percent() -> None:
     limits = AuthorityPolicy().waiver_limits
     assert limits == {
         "collector": D("0"),

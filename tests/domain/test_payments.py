@@ -172,6 +172,17 @@ def test_paying_every_past_due_minimum_cures_the_case() -> None:
     assert advance(run, bank_time("2026-06-01")) == []
 
 
+def test_a_minimum_is_not_past_due_on_its_due_date_so_paying_the_older_ones_then_cures() -> None:
+    run = open_case()
+    advance(run, bank_time("2026-03-25", 9))  # the 1,002.00 of S1 falls due today
+
+    # Only the 1,000.00 of 02-25 is past due during 03-25; 03-25's own minimum becomes
+    # past due at 00:00 on 03-26.
+    events = pay(run, "1000.00", bank_time("2026-03-25", 23, 59))
+
+    assert of_type(events, CaseClosed)[0].outcome == "cured"
+
+
 def test_a_cent_left_on_a_past_due_minimum_is_no_cure() -> None:
     run = open_case()
     advance(run, bank_time("2026-04-10"))

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -113,6 +114,12 @@ OUTCOMES: tuple[Outcome, ...] = (
     "not_found",
 )
 _EVENTS: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def differences(rebuilt: CaseState, decided: CaseState) -> list[str]:
+    """The fields in which two states differ, with both values, for a readable failure."""
+    left, right = rebuilt.model_dump(), decided.model_dump()
+    return [f"{k}: {left[k]!r} != {right[k]!r}" for k in left if left[k] != right[k]]
 
 
 def bank_at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -418,17 +425,35 @@ def test_folding_the_events_rebuilds_the_deciders_state(
     run, _ = run_history(account, steps, days=150, outcome_of=outcome_of)
     events = run.events
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
-    assert fold(events) == run.state
+    assert differences(fold(events), run.state) == []
     # through JSON, as the event store keeps them
     stored = [_EVENTS.validate_json(_EVENTS.dump_json(e)) for e in events]
     assert stored == events
-    assert fold(stored) == run.state
+    assert differences(fold(stored), run.state) == []
     # from a snapshot taken anywhere
     cut = data.draw(st.integers(0, len(events)), label="snapshot after event")
-    assert fold(events[cut:], fold(events[:cut])) == run.state
+    assert differences(fold(events[cut:], fold(events[:cut])), run.state) == []
     # and the timeline runs forward in time
     stamps = [e.at for e in events]
     assert stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize("day", [14, 15, 16, 17])
+def test_a_case_rebuilt_from_stored_events_equals_the_live_one_across_a_clock_change(
+    day: int,
+) -> None:
+    # A New York debtor called daily at 08:00 local time from 2026-03-05, across the
+    # change to daylight-saving time on 2026-03-08: 08:00 EST and 08:00 EDT a week apart
+    # are 7 days minus an hour apart. The event store gives the times back with fixed
+    # offsets; the state rebuilt from them must equal the live one (the contact memory
+    # keeps the same calls) and must plan the same next attempts. 21:00 in Shanghai is
+    # just after that day's 08:00 call in New York.
+    run = open_case(make_row(timezone="America/New_York"), policy=CN_CARD)
+    drive(run, bank_at(date(2026, 3, day), 21))
+    stored = [_EVENTS.validate_json(_EVENTS.dump_json(e)) for e in run.events]
+    rebuilt = fold(stored)
+    assert differences(rebuilt, run.state) == []
+    assert plan(rebuilt, CN_CARD) == plan(run.state, CN_CARD)
 
 
 # --- 4. contact window and holds ----------------------------------------------------------------
