@@ -79,8 +79,12 @@ def read_placements(path: Path) -> Iterator[Record]:
     with handle:
         head = handle.read(4096)
         handle.seek(0)
-        if not head.strip():
+        if not head.removeprefix(b"\xef\xbb\xbf").strip():
             raise PlacementFileError(f"{path}: the file is empty")
+        if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"["):
+            raise PlacementFileError(
+                f"{path}: a JSON array is not JSON Lines: write one JSON object per line"
+            )
         if detect_format(path, head) == "csv":
             yield from _read_csv(path, handle)
         else:
@@ -115,18 +119,25 @@ def _read_csv(path: Path, handle: IO[bytes]) -> Iterator[Record]:
             else f"{path}: the header row {ENCODING_REASON}"
         )
     previous_end = reader.line_num
+    rows = 0
     while True:
         try:
             cells = next(reader)
         except StopIteration:
+            if rows == 0:
+                raise PlacementFileError(
+                    f"{path}: the file has a header row but no cases"
+                ) from None
             return
         except csv.Error:
+            rows += 1
             start, previous_end = previous_end + 1, reader.line_num
             yield Record(start, None, (("", "is not a well-formed CSV record"),))
             continue
         start, previous_end = previous_end + 1, reader.line_num
         if not any(c.strip() for c in cells):
             continue  # blank lines are not rows
+        rows += 1
         if any(n in bad_lines for n in range(start, previous_end + 1)):
             yield Record(start, None, (("", ENCODING_REASON),))
             continue

@@ -22,6 +22,7 @@ from domain.events import (
     PhoneLine,
     Target,
 )
+from domain.money import Money, PositiveMoney
 from domain.policy import Stage
 
 
@@ -50,7 +51,7 @@ class AdvanceTime(_Command):
 class ReceivePayment(_Command):
     kind: Literal["receive_payment"] = "receive_payment"
     reference: str = Field(min_length=1, max_length=64)
-    amount: Decimal = Field(gt=0)
+    amount: PositiveMoney
 
 
 class RecordContactAttempt(_Command):
@@ -75,7 +76,7 @@ class _Override(_Command):
 
 class PromiseToPay(_Override):
     kind: Literal["promise_to_pay"] = "promise_to_pay"
-    amount: Decimal
+    amount: Money
     date: date
 
 
@@ -89,14 +90,14 @@ class Waiver(_Override):
     """Waive `amount` of the balance (fees first, then interest, then principal)."""
 
     kind: Literal["waiver"] = "waiver"
-    amount: Decimal
+    amount: Money
 
 
 class Settlement(_Override):
     """Settle for `amount`: the rest is waived, and the case closes `settled` once paid."""
 
     kind: Literal["settlement"] = "settlement"
-    amount: Decimal
+    amount: Money
 
 
 class Pause(_Override):

@@ -111,6 +111,10 @@ def _validate_amount(value: object) -> Decimal:
 
 
 _Amount = Annotated[Decimal, BeforeValidator(_validate_amount), Field(ge=0)]
+#: An amount of money in a model: exact cents, never a float (POLICY §1).
+Money = Annotated[Decimal, BeforeValidator(_validate_amount)]
+#: A payment or promise: exact cents and more than zero.
+PositiveMoney = Annotated[Decimal, BeforeValidator(_validate_amount), Field(gt=0)]
 
 
 class Balance(BaseModel):

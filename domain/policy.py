@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Stage = Literal["reminder", "phone", "letter", "visit", "outsourcing", "legal"]
 STAGES: tuple[Stage, ...] = ("reminder", "phone", "letter", "visit", "outsourcing", "legal")
@@ -67,6 +68,17 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _merged(defaults: dict[Any, Any], given: Any) -> Any:
+    """A bank's file names only the entries it changes: the others keep their defaults."""
+    return {**defaults, **given} if isinstance(given, dict) else given
+
+
+def _require_share(values: dict[Any, Decimal], what: str) -> None:
+    for key, value in values.items():
+        if not Decimal(0) <= value <= Decimal(1):
+            raise ValueError(f"{what} for {key} must be between 0 and 1, not {value}")
+
+
 class MoneyPolicy(_Section):
     """POLICY §1."""
 
@@ -77,6 +89,18 @@ class CyclePolicy(_Section):
     """POLICY §2: billing cycle, interest, fees and minimum payments."""
 
     bank_timezone: str = "Asia/Shanghai"
+
+    @field_validator("bank_timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)"
+            ) from None
+        return name
+
     default_grace_days: int = Field(default=20, ge=0, le=60)
     daily_interest_rate: Decimal = Field(default=Decimal("0.0005"), ge=0, le=Decimal("0.01"))
     over_limit_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
@@ -143,6 +167,24 @@ class OutsourcingPolicy(_Section):
 
     term_days: int = Field(default=90, ge=1)
     rates: dict[Hand, Decimal] = Field(default_factory=lambda: dict(_HAND_RATES))
+
+    @field_validator("rates", mode="before")
+    @classmethod
+    def _rates_over_defaults(cls, given: Any) -> Any:
+        return _merged(_HAND_RATES, given)
+
+    @field_validator("rates")
+    @classmethod
+    def _rates_are_shares(cls, rates: dict[Hand, Decimal]) -> dict[Hand, Decimal]:
+        _require_share(dict(rates), "the commission rate")
+        return rates
+
+    @model_validator(mode="after")
+    def _package_range(self) -> OutsourcingPolicy:
+        if self.package_rate_min > self.package_rate_max:
+            raise ValueError("package_rate_min must not exceed package_rate_max")
+        return self
+
     package_rate_min: Decimal = Field(default=Decimal("0.35"), ge=0, le=1)
     package_rate_max: Decimal = Field(default=Decimal("0.50"), ge=0, le=1)
     default_agency: str = "agency-a"
@@ -176,6 +218,22 @@ class AuthorityPolicy(_Section):
     override_roles: dict[str, tuple[Role, ...]] = Field(
         default_factory=lambda: dict(_OVERRIDE_ROLES)
     )
+
+    @field_validator("waiver_limits", mode="before")
+    @classmethod
+    def _limits_over_defaults(cls, given: Any) -> Any:
+        return _merged(_WAIVER_LIMITS, given)
+
+    @field_validator("override_roles", mode="before")
+    @classmethod
+    def _roles_over_defaults(cls, given: Any) -> Any:
+        return _merged(_OVERRIDE_ROLES, given)
+
+    @field_validator("waiver_limits")
+    @classmethod
+    def _limits_are_shares(cls, limits: dict[Role, Decimal]) -> dict[Role, Decimal]:
+        _require_share(dict(limits), "the waiver limit")
+        return limits
 
 
 class RetentionPolicy(_Section):

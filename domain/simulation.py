@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -31,6 +30,7 @@ from domain.events import Actor, Channel, Event, Outcome
 from domain.evolve import evolve
 from domain.intake import open_case
 from domain.localtime import at_local, local_date, start_of_day, zone
+from domain.money import PositiveMoney
 from domain.placement import PlacementRow, case_id_for
 from domain.policy import Policy
 from domain.state import CaseState
@@ -45,7 +45,7 @@ class ScriptedPayment(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     date: date
-    amount: Decimal = Field(gt=0)
+    amount: PositiveMoney
     reference: str = Field(min_length=1, max_length=64)
 
 

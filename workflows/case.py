@@ -52,8 +52,10 @@ DPD = SearchAttributeKey.for_int("ArrearsDpd")
 AGENCY = SearchAttributeKey.for_keyword("ArrearsAgency")
 OUTCOME = SearchAttributeKey.for_keyword("ArrearsOutcome")
 
-STORE_TIMEOUT = timedelta(seconds=30)
-CONTACT_TIMEOUT = timedelta(minutes=2)
+# A worker that dies mid-activity is noticed when these run out, then the activity is
+# retried elsewhere: short enough not to stall a case, long enough for a slow provider.
+STORE_TIMEOUT = timedelta(seconds=10)
+CONTACT_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 #: A wake-up this close (business time) is due now: timers fire a hair early or late.
 DUE_TOLERANCE = timedelta(seconds=1)

@@ -4,12 +4,12 @@ query, so fields can be added compatibly. No personal data in any of them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.commands import OpenCase, Override
+from domain.money import PositiveMoney
 from domain.policy import Policy
 from domain.simulation import Input
 from domain.state import CaseState
@@ -64,7 +64,7 @@ class PaymentSignal(BaseModel):
     """A payment from the payments feed; repeated references are ignored."""
 
     reference: str = Field(min_length=1, max_length=64)
-    amount: Decimal = Field(gt=0)
+    amount: PositiveMoney
 
 
 class OverrideRequest(BaseModel):

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from domain.case import decide
 from domain.commands import (
@@ -296,13 +297,22 @@ def test_a_waiver_takes_fees_then_interest_then_principal() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "rule"),
-    [("0.00", "waiver_amount"), ("100.005", "waiver_amount"), ("10000.01", "waiver_amount")],
-    ids=["nothing", "a fraction of a cent", "more than the balance"],
+    [("0.00", "waiver_amount"), ("10000.01", "waiver_amount")],
+    ids=["nothing", "more than the balance"],
 )
-def test_a_waiver_must_be_whole_cents_of_the_balance(amount: str, rule: str) -> None:
+def test_a_waiver_must_be_within_the_balance(amount: str, rule: str) -> None:
     assert (
         refused(m1_case(), Waiver(actor=by("manager"), reason="r", amount=D(amount))).rule == rule
     )
+
+
+@pytest.mark.parametrize("kind", [Waiver, Settlement, PromiseToPay])
+def test_an_override_amount_with_a_fraction_of_a_cent_cannot_even_be_written(kind: type) -> None:
+    """POLICY §1: money is whole cents; such an amount is refused when the override is
+    built (the CLI's and the update's input), before any rule runs."""
+    extra = {"date": date(2026, 3, 15)} if kind is PromiseToPay else {}
+    with pytest.raises(ValidationError, match="more than 2 decimal places"):
+        kind(actor=by("manager"), reason="r", amount=D("100.005"), **extra)
 
 
 @pytest.mark.parametrize("amount", ["0.00", "10000.00", "10000.01"])
@@ -349,8 +359,8 @@ def test_today_is_the_banks_date_not_utcs() -> None:
     assert refused(run, override, early).rule == "promise_date"
 
 
-@pytest.mark.parametrize("amount", ["0.00", "10000.01", "12.345"])
-def test_a_promise_is_for_whole_cents_of_the_balance(amount: str) -> None:
+@pytest.mark.parametrize("amount", ["0.00", "10000.01"])
+def test_a_promise_is_for_a_positive_part_of_the_balance(amount: str) -> None:
     override = PromiseToPay(
         actor=by("collector"), reason="r", amount=D(amount), date=date(2026, 3, 15)
     )
