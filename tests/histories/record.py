@@ -1,0 +1,124 @@
+"""Re-record the golden histories (run by hand, never by the test suite):
+
+    .venv/bin/python -m tests.histories.record
+
+Each is a real run of the case workflow on the time-skipping server. Record again only
+when a change to the workflow is *meant* to alter history, and guard that change with
+`workflow.patched()` so the old histories keep replaying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from temporalio.worker import Worker
+
+from activities.contact import ScriptedProvider
+from activities.event_store import InMemoryEventStore
+from arrears.histories import fetch_runs, write_runs
+from arrears.simulate_cmd import load_scenario
+from arrears.stack.temporal import install_runtime
+from arrears.temporal_sim import start_test_server
+from domain.commands import PromiseToPay
+from domain.events import Actor
+from domain.intake import open_case
+from domain.localtime import start_of_day
+from domain.placement import PlacementRow
+from domain.policy import Policy
+from domain.simulation import ContactOutcomes, horizon, scripted_inputs
+from worker import case_activities
+from workflows.case import CaseWorkflow
+from workflows.case_io import BusinessClock, CaseInput, OverrideRequest, PaymentSignal
+
+HERE = Path(__file__).parent
+SCENARIOS = HERE.parent / "scenarios"
+
+
+async def main() -> None:
+    install_runtime()
+    env = await start_test_server()
+    async with env:
+        task_queue = f"record-{uuid.uuid4().hex[:6]}"
+        provider = ScriptedProvider(
+            ContactOutcomes(default="no_answer", by_channel={"sms": "delivered"})
+        )
+        async with Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=[CaseWorkflow],
+            activities=case_activities(InMemoryEventStore(), provider),
+        ):
+            for name in ("cure_in_m1", "promise_broken"):
+                scenario = load_scenario(SCENARIOS / f"{name}.json")
+                policy = Policy()
+                case_input = CaseInput(
+                    case_id=f"golden-{name}",
+                    policy=policy,
+                    clock=BusinessClock(
+                        origin=start_of_day(scenario.start, policy.cycle.bank_timezone)
+                    ),
+                    open=open_case(scenario.account),
+                    script=scripted_inputs(scenario, policy),
+                    until=horizon(scenario, policy),
+                    search_attributes=False,
+                )
+                handle = await env.client.start_workflow(
+                    CaseWorkflow.run, case_input, id=f"golden-{name}", task_queue=task_queue
+                )
+                await handle.result()
+                runs = await fetch_runs(env.client, handle.id, handle.first_execution_run_id or "")
+                write_runs(runs, HERE, f"golden-{name}")
+            await _record_live_case(env, task_queue)
+
+
+async def _record_live_case(env, task_queue: str) -> None:  # type: ignore[no-untyped-def]
+    """A case steered from outside: a promise by update, payments by signal."""
+    policy = Policy()
+    placement = PlacementRow.model_validate(
+        {"account_id": "GOLDEN-LIVE", "debtor_name": "测试", "mobile": "+8613900000001",
+         "credit_limit": "20000.00", "principal": "9000.00", "interest": "200.00", "fees": "40.00",
+         "statement_day": 10, "oldest_unpaid_due_date": "2026-02-28", "unpaid_minimum": "900.00"}
+    )  # fmt: skip
+    start = date(2026, 3, 2)
+    handle = await env.client.start_workflow(
+        CaseWorkflow.run,
+        CaseInput(
+            case_id=placement.case_id,
+            policy=policy,
+            clock=BusinessClock(origin=start_of_day(start, policy.cycle.bank_timezone)),
+            open=open_case(placement),
+            until=start_of_day(start + timedelta(days=40), policy.cycle.bank_timezone),
+            search_attributes=False,
+        ),
+        id="golden-live",
+        task_queue=task_queue,
+    )
+    await env.sleep(timedelta(days=3))
+    await handle.execute_update(
+        CaseWorkflow.override,
+        OverrideRequest(
+            override=PromiseToPay(
+                actor=Actor(id="c-1", role="collector"), reason="called in",
+                amount=Decimal("500.00"), date=date(2026, 3, 9),
+            )
+        ),
+    )  # fmt: skip
+    await env.sleep(timedelta(days=2))
+    await handle.signal(
+        CaseWorkflow.payment, PaymentSignal(reference="PAY-G1", amount=Decimal("500.00"))
+    )
+    await env.sleep(timedelta(days=12))
+    await handle.signal(
+        CaseWorkflow.payment, PaymentSignal(reference="PAY-G1", amount=Decimal("500.00"))
+    )
+    await handle.result()
+    runs = await fetch_runs(env.client, handle.id, handle.first_execution_run_id or "")
+    write_runs(runs, HERE, "golden-live")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
