@@ -31,7 +31,15 @@ from domain.payments import receive_payment
 from domain.policy import Policy
 from domain.state import CaseState
 
-__all__ = ["decide", "evolve", "fold", "next_wakeup", "reject"]
+__all__ = [
+    "decide",
+    "decide_with_state",
+    "evolve",
+    "fold",
+    "next_wakeup",
+    "reject",
+    "reject_with_state",
+]
 
 
 def decide(state: CaseState, command: Command, now: datetime, policy: Policy) -> list[Event]:
@@ -41,6 +49,18 @@ def decide(state: CaseState, command: Command, now: datetime, policy: Policy) ->
     Events carry `now` in UTC, whatever zone the caller wrote it in: local dates and
     clocks are always derived through an explicit zone, and durations between instants
     then do not depend on the representation (see `domain.contact`)."""
+    return decide_with_state(state, command, now, policy)[0]
+
+
+def decide_with_state(
+    state: CaseState, command: Command, now: datetime, policy: Policy
+) -> tuple[list[Event], CaseState]:
+    """`decide`, and the state its events lead to: `fold(events, state)`.
+
+    The decider evolves its own state as it emits (`Decision.emit`), so that state is
+    already at hand; a caller that keeps a running state (the simulation loop, the
+    workflow) takes it instead of evolving every event a second time. It is equal to
+    `fold(events, state)` by construction (the same `evolve` over the same events)."""
     check(now.tzinfo is not None, "time", "`now` must carry a time zone", now=now)
     now = _utc(now)
     if state.as_of is not None:
@@ -55,7 +75,7 @@ def decide(state: CaseState, command: Command, now: datetime, policy: Policy) ->
     if isinstance(command, OpenCase):
         _open(d, command)
         run_due(d)
-        return d.events
+        return d.events, d.state
     check(state.opened, "case_open", "there is no such case")
     run_due(d)
     match command:
@@ -68,7 +88,7 @@ def decide(state: CaseState, command: Command, now: datetime, policy: Policy) ->
         case _:
             check_override(d.state, command, now, policy)
             apply_override(d, command)
-    return d.events
+    return d.events, d.state
 
 
 def _utc(now: datetime) -> datetime:
@@ -155,6 +175,13 @@ def reject(
     The calendar rules due by `now` run first, as in `decide` (whose check refused the
     override against that state): otherwise they would follow the rejection with earlier
     times, and the timeline would run backwards."""
+    return reject_with_state(state, override, error, now, policy)[0]
+
+
+def reject_with_state(
+    state: CaseState, override: Override, error: OverrideRejected, now: datetime, policy: Policy
+) -> tuple[list[Event], CaseState]:
+    """`reject`, and the state its events lead to (as `decide_with_state`)."""
     d = Decision(state, _utc(now), policy)
     if state.opened:
         run_due(d)
@@ -166,4 +193,4 @@ def reject(
         rule=error.rule,
         message=str(error),
     )
-    return d.events
+    return d.events, d.state

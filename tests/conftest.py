@@ -15,7 +15,11 @@ import asyncpg
 import pytest
 
 from arrears.stack.postgres import EmbeddedPostgres
+from arrears.stack.temporal import install_runtime
 from tests.support import free_port
+
+# The SDK core's own log lines go through Python logging, as in the CLI, not to stdout.
+install_runtime()
 
 
 @pytest.fixture(scope="session")

@@ -120,6 +120,8 @@ class CaseWorkflow:
             step = next_step(self._state, self._script, self._policy)
             if step is None or step.at > now + DUE_TOLERANCE:
                 return False
+            if self._input.until is not None and step.at > self._input.until:
+                return False  # a simulation's horizon: nothing after it happens
             if step.kind == "input":
                 await self._apply(self._script.pop(0).command, step.at, decide_scripted)
             else:
