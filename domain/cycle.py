@@ -36,6 +36,7 @@ from domain.events import (
     StatementIssued,
 )
 from domain.localtime import end_of_day, start_of_day
+from domain.memo import remember_last
 from domain.money import ZERO
 from domain.outsourcing import (
     goes_to_legal_on_recall,
@@ -54,8 +55,16 @@ class Scheduled(NamedTuple):
 
 def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
     """Every calendar rule pending for this case, earliest first."""
+    return list(_schedule(state, policy))
+
+
+@remember_last
+def _schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
+    """`scheduled`, as an immutable tuple remembered for the last state: the loop asks
+    for the same state's schedule in `next_wakeup` and again in `run_due`
+    (`domain.memo` says why that is safe)."""
     if not state.opened or state.closed:
-        return []
+        return ()
     assert state.account is not None and state.last_statement_date is not None
     bank = policy.cycle.bank_timezone
     items = [
@@ -84,11 +93,11 @@ def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
         items.append(Scheduled(state.stage_entered_at + window, 6, "letter_window"))
     if state.placement is not None:
         items.append(Scheduled(state.placement.term_ends, 7, "placement_term"))
-    return sorted(items)
+    return tuple(sorted(items))
 
 
 def next_due_at(state: CaseState, policy: Policy) -> datetime | None:
-    items = scheduled(state, policy)
+    items = _schedule(state, policy)
     return items[0].at if items else None
 
 
@@ -99,7 +108,7 @@ def run_due(decision: Decision) -> None:
     charged off as it opens) runs at the case's latest event time, never before it:
     a timeline never goes back in time."""
     while True:
-        items = scheduled(decision.state, decision.policy)
+        items = _schedule(decision.state, decision.policy)
         if not items or items[0].at > decision.now:
             return
         as_of = decision.state.as_of

@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.case import decide, next_wakeup, reject
+from domain.case import decide_with_state, next_wakeup, reject_with_state
 from domain.commands import (
     AdvanceTime,
     AnyCommand,
@@ -27,7 +27,6 @@ from domain.contact import PlannedContact, due
 from domain.delinquency import bucket_label, days_past_due, oldest_past_due
 from domain.errors import OverrideRejected
 from domain.events import Actor, Channel, Event, Outcome
-from domain.evolve import evolve
 from domain.intake import open_case
 from domain.localtime import at_local, local_date, start_of_day, zone
 from domain.money import PositiveMoney
@@ -177,11 +176,18 @@ def decide_scripted(
     """`decide` for scripted inputs: a refused override is recorded as
     `override_rejected` (the timeline shows what was asked and why it was refused)
     instead of failing the run."""
+    return decide_scripted_with_state(state, command, now, policy)[0]
+
+
+def decide_scripted_with_state(
+    state: CaseState, command: Command, now: datetime, policy: Policy
+) -> tuple[list[Event], CaseState]:
+    """`decide_scripted`, and the state its events lead to (see `decide_with_state`)."""
     try:
-        return decide(state, command, now, policy)
+        return decide_with_state(state, command, now, policy)
     except OverrideRejected as error:
         assert not isinstance(command, (AdvanceTime, ReceivePayment, RecordContactAttempt))
-        return reject(state, command, error, now, policy)  # type: ignore[arg-type]
+        return reject_with_state(state, command, error, now, policy)  # type: ignore[arg-type]
 
 
 def attempt_key(case_id: str, seq: int) -> str:
@@ -199,9 +205,11 @@ class CaseRun:
         self.events: list[Event] = []
 
     def apply(self, command: Command, now: datetime) -> list[Event]:
-        new = decide_scripted(self.state, command, now, self.policy)
-        for event in new:
-            self.state = evolve(self.state, event)
+        # The decider's own state is `fold(new, self.state)` by construction: taking it
+        # saves evolving every event twice, and keeps the very object whose plan and
+        # schedule the decider already worked out (`domain.contact.plan` and
+        # `domain.cycle.scheduled` remember their last answer by state identity).
+        new, self.state = decide_scripted_with_state(self.state, command, now, self.policy)
         self.events.extend(new)
         return new
 
