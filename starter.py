@@ -1,12 +1,194 @@
-"""Entry point of operations intake: placement file -> one case workflow per row.
+"""Operations intake: a placement file becomes one case workflow per good row.
 
-`arrears import FILE` runs this. The importer arrives with issue 5; until then the
-command says so and exits with code 2.
+`arrears import FILE` runs `main()`. The file is streamed (constant memory), each row
+validated; a good row is recorded in `placement_records` (the only home of personal data)
+and its workflow started with bounded concurrency. A workflow id is the case id, so a
+second import of the same file (or an interrupted one run again) starts only what is
+missing: the rest is "already running". Rejections go to a CSV report with line, column
+and reason — never the rejected value.
 """
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import hashlib
 import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from arrears.placement_file import Record, read_placements
+from domain.intake import open_case
+from domain.placement import PlacementRow, personal_fields
+from domain.policy import Policy
+from workflows.case import CaseWorkflow
+from workflows.case_io import BusinessClock, CaseInput
+
+REPORT_COLUMNS = ("line", "column", "reason")
+DUPLICATE_REASON = "this account_id appears earlier in the same file (line {line})"
+
+
+Rejecter = Callable[[int, Sequence[tuple[str, str]]], None]
+
+
+@dataclass
+class ImportSummary:
+    started: int = 0
+    already_running: int = 0
+    rejected: int = 0
+    report: str = ""
+    rows_read: int = 0
+    bytes_read: int = 0
+
+    def contract(self) -> dict[str, Any]:
+        """The last line of stdout, exactly as CONTRACTS.md §1 says."""
+        return {
+            "started": self.started,
+            "already_running": self.already_running,
+            "rejected": self.rejected,
+            "report": self.report,
+        }
+
+
+@dataclass
+class Importer:
+    client: Client
+    pool: asyncpg.Pool
+    policy: Policy
+    task_queue: str
+    day_seconds: float = 86400.0
+    concurrency: int = 64
+    summary: ImportSummary = field(default_factory=ImportSummary)
+
+    async def run(
+        self,
+        records: Iterator[Record],
+        digest: str,
+        report: Path,
+        progress: Callable[[ImportSummary], None] | None = None,
+    ) -> ImportSummary:
+        """Import `records` (from `open_placements`), writing rejections to `report`."""
+        self.summary.report = str(report)
+        queue: asyncio.Queue[Record | None] = asyncio.Queue(maxsize=self.concurrency * 4)
+        with report.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(REPORT_COLUMNS)
+
+            def reject(line: int, problems: Sequence[tuple[str, str]]) -> None:
+                """One rejected row: counted once, one report line per problem."""
+                for column, reason in problems:
+                    writer.writerow((line, column, reason))
+                self.summary.rejected += 1
+
+            async def work() -> None:
+                while (record := await queue.get()) is not None:
+                    await self._one(record, digest, reject)
+                    if progress:
+                        progress(self.summary)
+
+            workers = [asyncio.create_task(work()) for _ in range(self.concurrency)]
+            try:
+                async for record in _paced(records):
+                    self.summary.rows_read += 1
+                    await queue.put(record)
+                for _ in workers:
+                    await queue.put(None)
+                await asyncio.gather(*workers)
+            finally:
+                for task in workers:
+                    task.cancel()
+        return self.summary
+
+    async def _one(self, record: Record, digest: str, reject: Rejecter) -> None:
+        if record.row is None:
+            reject(record.line, record.errors or (("", "is not a valid placement row"),))
+            return
+        row = record.row
+        earlier = await self._record(row, digest, record.line)
+        if earlier is not None:
+            reject(record.line, (("account_id", DUPLICATE_REASON.format(line=earlier)),))
+            return
+        await self._start(row)
+
+    async def _record(self, row: PlacementRow, digest: str, line: int) -> int | None:
+        """Keep the row (personal data included) before its workflow starts. Returns the
+        line of an earlier row of the same file with the same account, if any: a
+        duplicate inside the file is rejected, while a re-run of the same file (same
+        line) or a later file placing the account again goes on to the start."""
+        data = row.model_dump(mode="json")
+        personal = {k: v for k, v in data.items() if k in personal_fields}
+        facts = {k: v for k, v in data.items() if k not in personal_fields}
+        existing = await self.pool.fetchrow(
+            """INSERT INTO placement_records
+                   (case_id, account_id, personal, facts, source_file, source_line)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT (case_id) DO UPDATE SET case_id = placement_records.case_id
+               RETURNING source_file, source_line, (xmax = 0) AS inserted""",
+            row.case_id, row.account_id, personal, facts, digest, line,
+        )  # fmt: skip
+        assert existing is not None
+        if (
+            not existing["inserted"]
+            and existing["source_file"] == digest
+            and existing["source_line"] != line
+        ):
+            return int(existing["source_line"])
+        return None
+
+    async def _start(self, row: PlacementRow) -> None:
+        case_input = CaseInput(
+            case_id=row.case_id,
+            policy=self.policy,
+            clock=BusinessClock(origin=None, day_seconds=self.day_seconds),
+            open=open_case(row),
+        )
+        try:
+            await self.client.start_workflow(
+                CaseWorkflow.run,
+                case_input,
+                id=row.case_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+        except WorkflowAlreadyStartedError:
+            self.summary.already_running += 1
+            return
+        self.summary.started += 1
+
+
+def open_placements(path: Path) -> tuple[Iterator[Record], str]:
+    """The file's records and digest, or `PlacementFileError` (exit 2) before anything is
+    started or even connected: the header and first record are read here."""
+    records = read_placements(path)
+    first = next(records, None)
+    return (chain([first], records) if first is not None else iter(())), _file_digest(path)
+
+
+async def _paced(records: Iterator[Record]) -> AsyncIterator[Record]:
+    for record in records:
+        yield record
+        await asyncio.sleep(0)  # let the starters run while the file is read
+
+
+def _file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def default_report_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejected.csv")
 
 
 def main() -> None:

@@ -203,8 +203,32 @@ def simulate(
         print(f"arrears: {refused} rows of {portfolio} were refused and left out", file=sys.stderr)
 
 
+@app.command(name="import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="Placement file: CSV or JSON Lines (CONTRACTS.md §1).")
+    ],
+    day_seconds: Annotated[
+        float, typer.Option(help="Seconds per business day of the started cases.")
+    ] = 86400.0,
+    report: Annotated[
+        Path | None, typer.Option(help="Rejections CSV (default: FILE.rejected.csv).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Workflow starts in flight at once.")] = 64,
+) -> None:
+    """Start one case workflow per good row; already running cases are not started again.
+
+    The last line of stdout is the JSON summary; exit code 1 if any row was rejected.
+    """
+    from arrears.import_cmd import run_import
+
+    if concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    code = asyncio.run(run_import(file, report, day_seconds, concurrency))
+    raise typer.Exit(code)
+
+
 _LATER = {
-    "import": ("Start one case workflow per row of a placement file.", 5),
     "override": ("Send a supervisor override to a running case.", 5),
     "status": ("Show one case, or counts by stage and bucket.", 5),
     "audit": ("Replay case histories and reconcile them with the event store.", 6),

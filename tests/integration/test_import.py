@@ -1,0 +1,170 @@
+"""`arrears import` on the real stack: every good row started once, every bad row
+rejected with its line and column (never its value), re-import starts nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from arrears.sample import COLUMNS
+from arrears.settings import Settings
+from arrears.stack.temporal import connect
+from tests.integration.conftest import ArrearsProcess, StackEnv, run_arrears
+
+pytestmark = pytest.mark.integration
+
+GOOD = {
+    "debtor_name": "王伟", "national_id": "440524188001010014", "mobile": "13912345678",
+    "home_phone": "", "work_phone": "", "home_address": "北京市朝阳区1号", "work_address": "",
+    "contacts": "李娜:spouse:13700001111", "timezone": "Asia/Shanghai", "credit_limit": "20000.00",
+    "principal": "9000.00", "interest": "200.00", "fees": "40.00", "statement_day": "10",
+    "grace_days": "20", "oldest_unpaid_due_date": "2026-02-28", "unpaid_minimum": "900.00",
+    "segment": "standard", "flags": "",
+}  # fmt: skip
+
+# (what is wrong, the cells that make it wrong, the column the report must name)
+BAD_ROWS: list[tuple[str, dict[str, str], str]] = [
+    ("account id with a forbidden character", {"account_id": "ACC_0001!"}, "account_id"),
+    ("account id too short", {"account_id": "A1"}, "account_id"),
+    ("empty debtor name", {"debtor_name": ""}, "debtor_name"),
+    ("national id with a wrong check digit", {"national_id": "440524188001010015"}, "national_id"),
+    ("mobile that is not a phone number", {"mobile": "call me maybe"}, "mobile"),
+    ("no phone at all", {"mobile": ""}, "mobile"),
+    ("contact without a phone", {"contacts": "李娜:spouse"}, "contacts"),
+    ("unknown time zone", {"timezone": "Asia/Atlantis"}, "timezone"),
+    ("negative principal", {"principal": "-1.00"}, "principal"),
+    ("fees with a fraction of a cent", {"fees": "40.005"}, "fees"),
+    ("credit limit that is not a number", {"credit_limit": "lots"}, "credit_limit"),
+    ("statement day 29", {"statement_day": "29"}, "statement_day"),
+    ("negative grace days", {"grace_days": "-1"}, "grace_days"),
+    ("impossible due date", {"oldest_unpaid_due_date": "2026-02-30"}, "oldest_unpaid_due_date"),
+    ("zero unpaid minimum", {"unpaid_minimum": "0.00"}, "unpaid_minimum"),
+    ("unknown flag", {"flags": "vip"}, "flags"),
+    ("huge field", {"debtor_name": "名" * 300_000}, "debtor_name"),
+]  # fmt: skip
+GOOD_ROWS = 10
+
+
+def _write_file(path: Path, prefix: str) -> tuple[list[str], dict[int, str]]:
+    """The placement file; returns the good account ids and {line: expected column}."""
+    expected: dict[int, str] = {}
+    good: list[str] = []
+    lines: list[bytes] = []
+    header = ",".join(COLUMNS).encode()
+
+    def cells(account: str, **changes: str) -> bytes:
+        row = {**GOOD, "account_id": account, **changes}
+        out: list[str] = []
+        writer = csv.writer(_Collect(out))
+        writer.writerow([row[c] for c in COLUMNS])
+        return "".join(out).rstrip("\r\n").encode()
+
+    for n in range(GOOD_ROWS):
+        good.append(f"{prefix}{n:04d}")
+        lines.append(cells(good[-1]))
+    for n, (_, changes, column) in enumerate(BAD_ROWS):
+        lines.append(cells(f"{prefix}B{n:03d}", **changes))
+        expected[len(lines) + 1] = column
+    lines.append(cells(good[0]))  # the same account again, later in the file
+    expected[len(lines) + 1] = "account_id"
+    lines.append(cells(f"{prefix}UTF8").replace("王伟".encode(), b"\xff\xfe"))  # not UTF-8
+    expected[len(lines) + 1] = ""
+    lines.append(cells(f"{prefix}RAGGED") + b",one-too-many")
+    expected[len(lines) + 1] = ""
+    path.write_bytes(b"\xef\xbb\xbf" + header + b"\r\n" + b"\r\n".join(lines) + b"\r\n")
+    return good, expected
+
+
+class _Collect:
+    def __init__(self, out: list[str]) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        self.out.append(text)
+        return len(text)
+
+
+@pytest.fixture
+async def stack(spawn, stack_env: StackEnv) -> AsyncIterator[tuple[StackEnv, dict[str, str], str]]:
+    up: ArrearsProcess = await spawn("up", env=stack_env.as_env())
+    await up.wait_for_line(r"^Ready\.")
+    pg_url = (await up.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
+    env = stack_env.as_env() | {"ARREARS_TASK_QUEUE": f"import-{uuid.uuid4().hex[:6]}"}
+    yield stack_env, env, pg_url
+
+
+async def test_an_import_starts_every_good_row_once_and_reports_every_bad_row(
+    stack, tmp_path: Path
+) -> None:
+    stack_env, env, pg_url = stack
+    file = tmp_path / "placement.csv"
+    good, expected = _write_file(file, "IMP")
+    report = tmp_path / "rejected.csv"
+
+    code, out, err = await run_arrears(
+        "import", str(file), "--report", str(report), env=env, timeout=120
+    )
+    assert code == 1, err
+    assert json.loads(out.strip().splitlines()[-1]) == {
+        "started": GOOD_ROWS,
+        "already_running": 0,
+        "rejected": len(expected),
+        "report": str(report),
+    }
+    rows = list(csv.DictReader(report.open(encoding="utf-8")))
+    assert {(int(r["line"]), r["column"]) for r in rows} == set(expected.items())
+    assert all(r["reason"] for r in rows)
+    text = report.read_text(encoding="utf-8")
+    for secret in ("王伟", "13912345678", "440524188001010015", "call me maybe", "北京市"):
+        assert secret not in text
+
+    settings = Settings(temporal_port=stack_env.temporal_port)
+    client = await connect(settings)
+    for account in good:
+        description = await client.get_workflow_handle(f"case-{account}").describe()
+        assert description.workflow_type == "Case"
+    conn = await asyncpg.connect(pg_url)
+    try:
+        stored = await conn.fetch(
+            "SELECT account_id, personal FROM placement_records ORDER BY account_id"
+        )
+    finally:
+        await conn.close()
+    assert [r["account_id"] for r in stored] == good
+    assert all(json.loads(r["personal"])["debtor_name"] == "王伟" for r in stored)
+
+    code, out, _ = await run_arrears(
+        "import", str(file), "--report", str(report), env=env, timeout=120
+    )
+    assert code == 1
+    assert json.loads(out.strip().splitlines()[-1])["started"] == 0
+    assert json.loads(out.strip().splitlines()[-1])["already_running"] == GOOD_ROWS
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (",".join(COLUMNS).encode() + b"\n", "no cases"),
+        (b"account_id,debtor_name\nX123456,someone\n", "missing required columns"),
+        (b'[{"account_id": "ACC-1"}]\n', "JSON array"),
+        (b"%PDF-1.7 binary", "not a placement file"),
+    ],
+    ids=["empty", "header only", "missing columns", "json array", "not csv"],
+)
+async def test_a_file_that_is_not_a_placement_file_starts_nothing_and_exits_2(
+    content: bytes, message: str, stack_env: StackEnv, tmp_path: Path
+) -> None:
+    file = tmp_path / "placement.dat"
+    file.write_bytes(content)
+    code, out, err = await run_arrears("import", str(file), env=stack_env.as_env())
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
