@@ -14,6 +14,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,7 +63,17 @@ async def _until_signalled(work: Callable[[asyncio.Event], Awaitable[None]]) -> 
             loop.remove_signal_handler(sig)
 
 
-async def _serve(settings: Settings, stop: asyncio.Event, *, with_worker: bool) -> None:
+@dataclass(frozen=True)
+class Demo:
+    """What `arrears run` adds to the stack: a sample portfolio and a live summary."""
+
+    sample: Path | None
+    day_seconds: float
+
+
+async def _serve(
+    settings: Settings, stop: asyncio.Event, *, with_worker: bool, demo: Demo | None = None
+) -> None:
     from arrears.stack.up import Stack
 
     async with Stack(settings) as stack:
@@ -83,14 +94,14 @@ async def _serve(settings: Settings, stop: asyncio.Event, *, with_worker: bool) 
         if stack.applied_migrations:
             _say(f"Migrations applied: {', '.join(stack.applied_migrations)}")
         if with_worker:
-            await _serve_worker(settings, stop)
+            await _serve_worker(settings, stop, demo)
         else:
             _say("Ready. Ctrl-C stops everything that was started.")
             await stop.wait()
         _say("Stopping...")
 
 
-async def _serve_worker(settings: Settings, stop: asyncio.Event) -> None:
+async def _serve_worker(settings: Settings, stop: asyncio.Event, demo: Demo | None) -> None:
     from worker import run_worker
 
     worker = asyncio.ensure_future(run_worker(settings, stop))
@@ -102,8 +113,48 @@ async def _serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     _say(f"Worker on task queue {settings.task_queue!r}.")
     if settings.ui_url:
         _say(f"Open the Web UI at {settings.ui_url}")
+    extras: list[asyncio.Future[None]] = []
+    if demo is not None and demo.sample is not None:
+        extras = await _start_demo(settings, stop, demo)
     _say("Ready. Ctrl-C stops everything that was started.")
     await worker
+    await asyncio.gather(*extras)
+
+
+async def _start_demo(
+    settings: Settings, stop: asyncio.Event, demo: Demo
+) -> list[asyncio.Future[None]]:
+    """Import the sample portfolio (a second run starts nothing new), then keep a live
+    summary and a stand-in payments feed going until Ctrl-C."""
+    from rich.console import Console
+
+    from arrears.dashboard import demo_payments, show
+    from arrears.db import create_pool
+    from arrears.policies import load_policy
+    from arrears.stack.temporal import connect
+    from starter import Importer, open_placements
+
+    assert demo.sample is not None
+    records, digest = open_placements(demo.sample)
+    client = await connect(settings)
+    pool = await create_pool(settings.db_url, max_size=4)
+    report = settings.home / "sample.rejected.csv"
+    importer = Importer(client=client, pool=pool, policy=load_policy(settings.policy),
+                        task_queue=settings.task_queue, day_seconds=demo.day_seconds)  # fmt: skip
+    summary = await importer.run(records, digest, report)
+    _say(
+        f"Sample portfolio {demo.sample}: {summary.started} cases started, "
+        f"{summary.already_running} already running, {summary.rejected} rejected "
+        f"(one business day = {demo.day_seconds:g} s)"
+    )
+
+    async def close_pool_when_done(*tasks: asyncio.Future[None]) -> None:
+        await asyncio.gather(*tasks)
+        await pool.close()
+
+    dashboard = asyncio.ensure_future(show(pool, stop, Console()))
+    payments = asyncio.ensure_future(demo_payments(client, pool, stop))
+    return [asyncio.ensure_future(close_pool_when_done(dashboard, payments))]
 
 
 async def _stack_check(settings: Settings) -> dict[str, Any]:
@@ -134,10 +185,24 @@ def up() -> None:
 
 
 @app.command()
-def run() -> None:
-    """`arrears up` plus one worker: the newcomer's `make run`."""
+def run(
+    sample: Annotated[Path, typer.Option(help="Placement file imported at start.")] = Path(
+        "examples/placement.csv"
+    ),
+    day_seconds: Annotated[
+        float, typer.Option(help="Seconds per business day of the sample.")
+    ] = 2.0,
+    no_sample: Annotated[bool, typer.Option("--no-sample", help="Start no sample cases.")] = False,
+) -> None:
+    """The newcomer's `make run`: the stack, one worker, the sample portfolio imported on a
+    fast business clock, and a live summary until Ctrl-C. A second run continues with the
+    same data and starts no duplicates."""
     settings = Settings()
-    asyncio.run(_until_signalled(lambda stop: _serve(settings, stop, with_worker=True)))
+    if day_seconds <= 0:
+        raise UsageError("--day-seconds must be positive")
+    use = None if no_sample or not sample.exists() else sample
+    demo = Demo(sample=use, day_seconds=day_seconds)
+    asyncio.run(_until_signalled(lambda stop: _serve(settings, stop, with_worker=True, demo=demo)))
 
 
 @app.command()

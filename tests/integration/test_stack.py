@@ -20,6 +20,7 @@ from worker import run_worker
 from workflows.stack_check import StackCheckWorkflow
 
 pytestmark = pytest.mark.integration
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "placement.csv"
 
 
 def _settings(env: StackEnv) -> Settings:
@@ -113,28 +114,54 @@ async def test_sigterm_stops_every_process_up_started_and_the_data_survives_a_re
     _assert_all_gone(children)
 
 
-async def test_make_run_prints_the_web_ui_address_proves_the_path_and_ctrl_c_stops_all(
+async def test_make_run_shows_the_sample_book_moving_and_ctrl_c_stops_all(
     spawn, stack_env: StackEnv
 ) -> None:
-    run = await spawn("run", env=stack_env.as_env())
-    await run.wait_for_line(r"^Ready\.")
+    """Issue 5's newcomer check: within 3 minutes, cases in at least four stages and
+    contact attempts recorded in PostgreSQL; then Ctrl-C leaves nothing behind."""
+    sample = SAMPLE
+    run = await spawn("run", "--sample", str(sample), "--day-seconds", "1", env=stack_env.as_env())
+    await run.wait_for_line(r"^Ready\.", timeout=180)
     ui = (await run.wait_for_line(r"^Web UI:\s+(\S+)")).group(1)
     assert ui == f"http://localhost:{stack_env.ui_port}"
     page = await asyncio.to_thread(lambda: urllib.request.urlopen(ui, timeout=10).status)
     assert page == 200
     check = await run.wait_for_line(r"^Stack check: workflow (\S+) wrote row (\S+) to PostgreSQL")
+    imported = await run.wait_for_line(r"^Sample portfolio .*: (\d+) cases started, (\d+) already")
+    assert int(imported.group(1)) == 200
     pg_url = (await run.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
     conn = await asyncpg.connect(pg_url)
     try:
         stored = await conn.fetchval(
             "SELECT workflow_id FROM stack_checks WHERE check_id = $1", check.group(2)
         )
+        assert stored == check.group(1)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 180
+        while True:
+            stages = await conn.fetchval("SELECT count(DISTINCT stage) FROM cases")
+            attempts = await conn.fetchval("SELECT count(*) FROM contact_attempts")
+            if stages >= 4 and attempts > 0:
+                break
+            assert loop.time() < deadline, f"after 3 minutes: {stages} stages, {attempts} attempts"
+            await asyncio.sleep(1)
     finally:
         await conn.close()
-    assert stored == check.group(1)
+    await run.wait_for_line(r"^Summary: open ", timeout=60)
 
     children = run.descendants()
     assert await run.stop(signal.SIGINT) == 0
+    _assert_all_gone(children)
+
+    again = await spawn(
+        "run", "--sample", str(sample), "--day-seconds", "1", env=stack_env.as_env()
+    )
+    second = await again.wait_for_line(
+        r"^Sample portfolio .*: (\d+) cases started, (\d+) already", timeout=180
+    )
+    assert (int(second.group(1)), int(second.group(2))) == (0, 200)
+    children = again.descendants()
+    assert await again.stop(signal.SIGINT) == 0
     _assert_all_gone(children)
 
 
