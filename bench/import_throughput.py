@@ -1,0 +1,111 @@
+"""Import throughput: `arrears import` of N sample cases on the embedded stack, beside bare
+`start_workflow` calls at the same concurrency on the same server.
+
+    .venv/bin/python bench/import_throughput.py [--cases 10000] [--concurrency 64]
+
+Prints cases/s for both, the ratio (target: the import reaches 90 % of the bare rate) and
+the importer's peak memory (tracemalloc peak of the import, and the process's max RSS).
+Everything runs on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import socket
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from arrears.db import create_pool, migrate
+from arrears.sample import write_sample
+from arrears.settings import SEARCH_ATTRIBUTES
+from arrears.stack.postgres import EmbeddedPostgres
+from arrears.stack.temporal import install_runtime
+from domain.policy import Policy
+from starter import Importer, open_placements
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def bare_starts(env: WorkflowEnvironment, count: int, concurrency: int) -> float:
+    """The same server's rate for plain starts of a workflow no worker polls."""
+    queue = f"bare-{uuid.uuid4().hex[:6]}"
+    ids = iter(range(count))
+    started = time.perf_counter()
+
+    async def starter() -> None:
+        for n in ids:
+            await env.client.start_workflow("Bare", id=f"bare-{queue}-{n}", task_queue=queue)
+
+    await asyncio.gather(*(starter() for _ in range(concurrency)))
+    return count / (time.perf_counter() - started)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+    install_runtime()
+    extra = [
+        a
+        for name, kind in SEARCH_ATTRIBUTES.items()
+        for a in ("--search-attribute", f"{name}={kind}")
+    ]
+    with tempfile.TemporaryDirectory(prefix="arrears-bench-import-") as tmp:
+        home = Path(tmp)
+        postgres = EmbeddedPostgres(home, free_port())
+        await postgres.start()
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+            dev_server_extra_args=extra,
+            data_converter=pydantic_data_converter,
+        )
+        try:
+            async with env:
+                pool = await create_pool(postgres.url, max_size=20)
+                await migrate(pool)
+                sample = write_sample(
+                    home / "placement.csv", args.cases, seed=3, as_of=datetime.now(UTC).date()
+                )
+                size_mb = sample.stat().st_size / 1e6
+                bare = await bare_starts(env, args.cases, args.concurrency)
+                records, digest = open_placements(sample)
+                importer = Importer(
+                    client=env.client, pool=pool, policy=Policy(), task_queue="bench-import",
+                    concurrency=args.concurrency,
+                )  # fmt: skip
+                tracemalloc.start()
+                began = time.perf_counter()
+                summary = await importer.run(records, digest, home / "rejected.csv")
+                seconds = time.perf_counter() - began
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                await pool.close()
+        finally:
+            await postgres.stop()
+    rate = summary.started / seconds
+    ratio = rate / bare
+    print(f"cases: {args.cases} (file {size_mb:.1f} MB), concurrency {args.concurrency}")
+    print(f"import:       {summary.started} started in {seconds:.1f} s = {rate:.0f} cases/s")
+    print(f"bare starts:  {bare:.0f} workflows/s (same server, same concurrency)")
+    print(f"ratio import/bare: {ratio:.2f} (target >= 0.90): {'PASS' if ratio >= 0.9 else 'FAIL'}")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(f"importer peak memory: tracemalloc {peak / 1e6:.1f} MB, process max RSS {rss_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
