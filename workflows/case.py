@@ -97,13 +97,15 @@ class CaseWorkflow:
                 await self._apply(input.open, self._clock.business(workflow.now()))
         while not self._state.closed:
             if await self._step():
+                # A case catching up after an outage has work due for a long time: it
+                # must still roll over, or one run's history would grow without bound.
+                if workflow.patched("continue-as-new-while-busy") and self._time_to_roll_over():
+                    await self._continue_as_new()
                 continue
             if self._past_horizon():
                 break
-            if self._statement_passed or workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._pending:
-                    workflow.continue_as_new(self._carry())
+            if self._time_to_roll_over():
+                await self._continue_as_new()
             await self._wait()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseResult(
@@ -127,6 +129,15 @@ class CaseWorkflow:
             else:
                 await self._wake(step.at)
             return True
+
+    def _time_to_roll_over(self) -> bool:
+        """After a statement date (about monthly) or when the server suggests it."""
+        return self._statement_passed or workflow.info().is_continue_as_new_suggested()
+
+    async def _continue_as_new(self) -> None:
+        """Carry the state, the clock and any payments not yet applied into a new run."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self._carry())
 
     def _past_horizon(self) -> bool:
         """Simulations end at their horizon; live cases have none."""
