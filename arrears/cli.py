@@ -293,9 +293,88 @@ def import_(
     raise typer.Exit(code)
 
 
+_CaseArg = Annotated[str, typer.Argument(help="Account id, or case id (case-<account_id>).")]
+_Text = str | None
+
+
+@app.command(name="override")
+def override_command(
+    case: _CaseArg,
+    action: Annotated[
+        str,
+        typer.Argument(
+            help="promise-to-pay, installment-plan, waiver, settlement, pause, resume, "
+            "cease-contact, dispute-open, dispute-resolve, escalate, early-placement, "
+            "package-placement, recall, legal-milestone or close."
+        ),
+    ],
+    actor: Annotated[_Text, typer.Option(help="Id of who gives it (never a name).")] = None,
+    role: Annotated[_Text, typer.Option(help="collector, supervisor, manager or auditor.")] = None,
+    reason: Annotated[_Text, typer.Option(help="Why (recorded with the override).")] = None,
+    amount: Annotated[_Text, typer.Option(help="promise-to-pay, waiver, settlement.")] = None,
+    on: Annotated[_Text, typer.Option("--date", help="promise-to-pay: YYYY-MM-DD.")] = None,
+    installments: Annotated[_Text, typer.Option(help="installment-plan: 2-60.")] = None,
+    first_due: Annotated[_Text, typer.Option(help="installment-plan: YYYY-MM-DD.")] = None,
+    until: Annotated[_Text, typer.Option(help="pause: last day (optional).")] = None,
+    to_stage: Annotated[_Text, typer.Option(help="escalate: phone ... legal.")] = None,
+    agency: Annotated[_Text, typer.Option(help="early- or package-placement.")] = None,
+    rate: Annotated[_Text, typer.Option(help="package-placement: e.g. 0.40.")] = None,
+    milestone: Annotated[_Text, typer.Option(help="legal-milestone: e.g. suit_filed.")] = None,
+    outcome: Annotated[_Text, typer.Option(help="close: closed or written_off.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Send a supervisor override to a running case; print the events it caused."""
+    from arrears.overrides_cmd import run_override
+
+    options = {
+        "amount": amount,
+        "date": on,
+        "installments": installments,
+        "first_due": first_due,
+        "until": until,
+        "to_stage": to_stage,
+        "agency": agency,
+        "rate": rate,
+        "milestone": milestone,
+        "outcome": outcome,
+    }
+    for line in run_override(
+        case, action, actor=actor, role=role, reason=reason, options=options, as_json=as_json
+    ):
+        _say(line)
+
+
+@app.command(name="payments")
+def payments_command(
+    file: Annotated[
+        Path, typer.Argument(help="CSV or JSON Lines: account_id, amount, date, reference.")
+    ],
+) -> None:
+    """Post a payments file to the cases (one `payment` signal a row). The last line of
+    stdout is the JSON summary; exit code 1 if any row was rejected or had no case."""
+    from arrears.payments_cmd import run_payments
+
+    lines, code = run_payments(file)
+    for line in lines:
+        _say(line)
+    raise typer.Exit(code)
+
+
+@app.command(name="status")
+def status_command(
+    case: Annotated[
+        str | None, typer.Argument(help="Account id or case id; none: counts of the book.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """One case (stage, balance, placement, holds, next action, last contacts), or open
+    cases by stage and bucket from Temporal and from PostgreSQL, side by side."""
+    from arrears.status_cmd import run_status
+
+    run_status(case, as_json)
+
+
 _LATER = {
-    "override": ("Send a supervisor override to a running case.", 5),
-    "status": ("Show one case, or counts by stage and bucket.", 5),
     "audit": ("Replay case histories and reconcile them with the event store.", 6),
     "report": ("Portfolio reports.", 5),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -113,7 +114,8 @@ async def spawn() -> AsyncIterator[Callable[..., object]]:
     for handle in started:
         if handle.process.returncode is None:
             for child in handle.descendants():
-                child.kill()
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()  # it may have ended since it was listed
             handle.process.send_signal(signal.SIGKILL)
             await handle.process.wait()
 

@@ -1,0 +1,334 @@
+"""`arrears payments FILE`: post a payments feed to the cases, one `payment` signal a row.
+
+The file is CSV with a header row or JSON Lines, with the columns `account_id`, `amount`,
+`date` and `reference` (other columns are ignored). Each good row is signalled to
+`case-<account_id>`; the workflow ignores a reference it has seen, so posting a file
+twice pays nothing twice. Problems are reported one a line on stdout, then the summary
+JSON as the last line:
+
+    line 4: unknown_account: account ACC-000404: no such case
+    line 5: rejected: amount: has a fraction of a cent (amounts are whole cents)
+    {"posted": 2, "unknown_account": 1, "rejected": 1}
+
+`posted` counts the signals Temporal accepted (a repeated reference is posted and then
+ignored by its case); `unknown_account` counts rows whose account has no running case
+(never imported, or closed); `rejected` counts rows that are not a payment (an amount that
+is not whole positive cents, a missing reference, a date that is not YYYY-MM-DD, ...).
+Exit code 1 if any row was unknown or rejected, 0 otherwise; 2 for a file that cannot be
+read as a payments file (nothing posted).
+
+The `date` is checked but not sent: the `payment` signal (`PaymentSignal`) has no field
+for it, and the case records a payment at the business time it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from arrears.case_client import RPC_TIMEOUT, is_closed, is_not_found, temporal_errors
+from arrears.errors import UsageError
+from arrears.settings import Settings
+from domain.money import CENT, parse_amount
+from domain.placement import case_id_for
+from workflows.case_io import PaymentSignal
+
+COLUMNS = ("account_id", "amount", "date", "reference")
+MAX_REFERENCE = 64
+#: Accounts posted at once; one account's payments are posted in file order.
+CONCURRENCY = 32
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ENCODING = "is not valid UTF-8 text"
+
+
+class PaymentsFileError(UsageError):
+    """The file as a whole is not a payments file (exit code 2, nothing posted)."""
+
+
+@dataclass(frozen=True)
+class Payment:
+    line: int
+    account_id: str
+    case_id: str
+    signal: PaymentSignal
+    paid_on: date
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    kind: str  # "rejected" or "unknown_account"
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.kind}: {self.text}"
+
+
+@dataclass
+class Summary:
+    posted: int = 0
+    unknown_account: int = 0
+    rejected: int = 0
+
+    def contract(self) -> dict[str, int]:
+        return {
+            "posted": self.posted,
+            "unknown_account": self.unknown_account,
+            "rejected": self.rejected,
+        }
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def _text(data: dict[str, Any], column: str, errors: list[str]) -> str | None:
+    """A cell as stripped text, or None (with the reason in `errors`) when it is not."""
+    value = data.get(column)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.append(f"{column}: is required")
+        return None
+    if not isinstance(value, str):
+        errors.append(f"{column}: must be text (in JSON Lines: a quoted string)")
+        return None
+    return value.strip()
+
+
+def _amount(raw: Any) -> tuple[Decimal | None, str | None]:
+    """Whole positive cents, exactly as written; else the reason (without the value)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, "is required"
+    if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
+        return None, 'must be a number, e.g. "300.00"'
+    try:
+        number = Decimal(raw.strip()) if isinstance(raw, str) else Decimal(raw)
+    except InvalidOperation:
+        return None, "is not a number"
+    if not number.is_finite():
+        return None, "is not a number"
+    try:
+        whole_cents = number == number.quantize(CENT, rounding=ROUND_DOWN)
+    except InvalidOperation:
+        return None, "is too large"
+    if not whole_cents:
+        return None, "has a fraction of a cent (amounts are whole cents)"
+    if number <= 0:
+        return None, "must be more than zero"
+    return parse_amount(number), None
+
+
+def validate_row(line: int, data: dict[str, Any]) -> Payment | Problem:
+    """A row as a payment, or the columns that refuse it (never repeating the amount)."""
+    errors: list[str] = []
+    account = _text(data, "account_id", errors)
+    case_id = ""
+    if account is not None:
+        try:
+            case_id = case_id_for(account)
+        except ValueError as err:
+            errors.append(f"account_id: {err}")
+    amount, problem = _amount(data.get("amount"))
+    if problem:
+        errors.append(f"amount: {problem}")
+    raw_date = _text(data, "date", errors)
+    paid_on: date | None = None
+    if raw_date is not None:
+        try:
+            if not _ISO_DATE.fullmatch(raw_date):
+                raise ValueError
+            paid_on = date.fromisoformat(raw_date)
+        except ValueError:
+            errors.append("date: is not a date (YYYY-MM-DD)")
+    reference = _text(data, "reference", errors)
+    if reference is not None and len(reference) > MAX_REFERENCE:
+        errors.append(f"reference: is longer than {MAX_REFERENCE} characters")
+    if errors or account is None or amount is None or paid_on is None or reference is None:
+        return Problem(line, "rejected", "; ".join(errors))
+    return Payment(
+        line=line,
+        account_id=account,
+        case_id=case_id,
+        signal=PaymentSignal(reference=reference, amount=amount),
+        paid_on=paid_on,
+    )
+
+
+def _lines(handle: IO[bytes], bad: set[int]) -> Iterator[str]:
+    for number, raw in enumerate(handle, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(number)
+            yield raw.decode("utf-8", errors="replace")
+
+
+def _is_csv(path: Path, head: bytes) -> bool:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return True
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return False
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"{"):
+        return False
+    if b"account_id" in text.split(b"\n", 1)[0]:
+        return True
+    raise PaymentsFileError(f"{path}: not a payments file: expected CSV with a header row or "
+                            "JSON Lines")  # fmt: skip
+
+
+def read_payments(path: Path) -> Iterator[Payment | Problem]:
+    """Every row of the file with its line number. Whole-file problems raise up front."""
+    try:
+        handle = path.open("rb")
+    except OSError as err:
+        raise PaymentsFileError(f"{path}: cannot read: {err.strerror}") from None
+    with handle:
+        head = handle.read(4096)
+        handle.seek(0)
+        body = head.removeprefix(b"\xef\xbb\xbf").strip()
+        if not body:
+            raise PaymentsFileError(f"{path}: the file is empty")
+        if body.startswith(b"["):
+            raise PaymentsFileError(
+                f"{path}: a JSON array is not JSON Lines: write one JSON object per line"
+            )
+        if _is_csv(path, head):
+            yield from _read_csv(path, handle)
+        else:
+            yield from _read_jsonl(handle)
+
+
+def _read_csv(path: Path, handle: IO[bytes]) -> Iterator[Payment | Problem]:
+    bad: set[int] = set()
+    reader = csv.reader(_lines(handle, bad))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error) as err:
+        raise PaymentsFileError(f"{path}: cannot read the CSV header: {err}") from None
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise PaymentsFileError(
+            f"{path}: not a payments file: missing required columns: {', '.join(missing)}"
+        )
+    end = reader.line_num
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            start, end = end + 1, reader.line_num
+            yield Problem(start, "rejected", "(row): is not a well-formed CSV record")
+            continue
+        start, end = end + 1, reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if any(n in bad for n in range(start, end + 1)):
+            yield Problem(start, "rejected", f"(row): {_ENCODING}")
+        elif len(cells) != len(header):
+            yield Problem(
+                start, "rejected", f"(row): has {len(cells)} fields, the header has {len(header)}"
+            )
+        else:
+            yield validate_row(start, dict(zip(header, cells, strict=True)))
+
+
+def _read_jsonl(handle: IO[bytes]) -> Iterator[Payment | Problem]:
+    bad: set[int] = set()
+    for number, text in enumerate(_lines(handle, bad), start=1):
+        if not text.strip():
+            continue
+        if number in bad:
+            yield Problem(number, "rejected", f"(row): {_ENCODING}")
+            continue
+        try:
+            data = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            yield Problem(number, "rejected", "(row): is not a JSON object")
+            continue
+        yield validate_row(number, data)
+
+
+# --- posting --------------------------------------------------------------------------
+
+
+async def _post_account(client: Client, payments: list[Payment]) -> list[Problem]:
+    """Post one account's payments in file order; a case that is not there takes none."""
+    handle = client.get_workflow_handle(payments[0].case_id)
+    for n, payment in enumerate(payments):
+        with temporal_errors():
+            try:
+                await handle.signal("payment", payment.signal, rpc_timeout=RPC_TIMEOUT)
+            except RPCError as err:
+                if not is_not_found(err):
+                    raise
+                why = "the case is closed" if is_closed(err) else "no such case"
+                return [
+                    Problem(p.line, "unknown_account", f"account {p.account_id}: {why}")
+                    for p in payments[n:]
+                ]
+    return []
+
+
+async def post_payments(
+    client: Client, rows: Iterator[Payment | Problem], concurrency: int = CONCURRENCY
+) -> tuple[Summary, list[Problem]]:
+    summary = Summary()
+    problems: list[Problem] = []
+    by_case: dict[str, list[Payment]] = {}
+    for row in rows:
+        if isinstance(row, Problem):
+            problems.append(row)
+        else:
+            by_case.setdefault(row.case_id, []).append(row)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def post(payments: list[Payment]) -> list[Problem]:
+        async with gate:
+            return await _post_account(client, payments)
+
+    for found in await asyncio.gather(*(post(p) for p in by_case.values())):
+        problems += found
+    problems.sort(key=lambda p: p.line)
+    summary.rejected = sum(1 for p in problems if p.kind == "rejected")
+    summary.unknown_account = sum(1 for p in problems if p.kind == "unknown_account")
+    summary.posted = sum(len(p) for p in by_case.values()) - summary.unknown_account
+    return summary, problems
+
+
+async def _run(path: Path) -> tuple[Summary, list[Problem]]:
+    from arrears.stack.temporal import connect
+
+    rows = read_payments(path)
+    first = next(rows, None)  # a file that is not a payments file stops here (exit 2)
+    client = await connect(Settings())
+
+    def all_rows() -> Iterator[Payment | Problem]:
+        if first is not None:
+            yield first
+        yield from rows
+
+    return await post_payments(client, all_rows())
+
+
+def run_payments(path: Path) -> tuple[list[str], int]:
+    """The lines to print (problems, then the summary JSON) and the exit code."""
+    summary, problems = asyncio.run(_run(path))
+    lines = [str(p) for p in problems]
+    lines.append(json.dumps(summary.contract()))
+    return lines, 1 if problems else 0
