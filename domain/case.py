@@ -22,7 +22,7 @@ from domain.commands import (
 from domain.contact import check_attempt, next_contact_at
 from domain.cycle import follow_bucket, next_due_at, refresh_bucket, run_due
 from domain.decision import Decision
-from domain.errors import OverrideRejected, check
+from domain.errors import DomainError, OverrideRejected, check
 from domain.events import CaseOpened, ContactAttempted, Event, HoldStarted
 from domain.events import OverrideRejected as OverrideRejectedEvent
 from domain.evolve import evolve, fold
@@ -61,22 +61,20 @@ def decide_with_state(
     already at hand; a caller that keeps a running state (the simulation loop, the
     workflow) takes it instead of evolving every event a second time. It is equal to
     `fold(events, state)` by construction (the same `evolve` over the same events)."""
-    check(now.tzinfo is not None, "time", "`now` must carry a time zone", now=now)
+    # The guards run on every decision: written as `if ... raise` (what `check` does)
+    # so that the passing case builds no arguments for a refusal.
+    if now.tzinfo is None:
+        raise DomainError("time", "`now` must carry a time zone", now=now)
     now = _utc(now)
-    if state.as_of is not None:
-        check(
-            now >= state.as_of,
-            "time_runs_forward",
-            "time cannot go back",
-            now=now,
-            as_of=state.as_of,
-        )
+    if state.as_of is not None and now < state.as_of:
+        raise DomainError("time_runs_forward", "time cannot go back", now=now, as_of=state.as_of)
     d = Decision(state, now, policy)
     if isinstance(command, OpenCase):
         _open(d, command)
         run_due(d)
         return d.events, d.state
-    check(state.opened, "case_open", "there is no such case")
+    if not state.opened:
+        raise DomainError("case_open", "there is no such case")
     run_due(d)
     match command:
         case AdvanceTime():

@@ -10,13 +10,15 @@ input (`RecordContactAttempt`).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
 from domain.commands import RecordContactAttempt
-from domain.errors import check
+from domain.errors import DomainError, check
 from domain.events import AccountFacts, Channel, PhoneLine, Target
 from domain.localtime import at_local, local_date, zone
+from domain.memo import remember_last
 from domain.policy import ContactPolicy, Policy
 from domain.state import CaseState, ContactRecord
 
@@ -43,6 +45,19 @@ class PlannedContact(BaseModel):
     purpose: str
 
 
+class _Proposal(NamedTuple):
+    """An attempt a track proposes, and once moved into the contact window, what `_plan`
+    remembers. A plain tuple, cheap to make: the validated `PlannedContact` is built only
+    for the attempts a caller is handed (`plan`, `due`), once, at its final time."""
+
+    channel: Channel
+    target: Target
+    planned_at: datetime
+    purpose: str
+    line: PhoneLine | None = None
+    contact_index: int | None = None
+
+
 # --- instants ------------------------------------------------------------------------------
 #
 # Durations ("within 7 days", "a week after") are measured between instants, in UTC.
@@ -65,7 +80,7 @@ def _elapsed(later: datetime, earlier: datetime) -> timedelta:
 
 def in_window(moment: datetime, tz: str, policy: ContactPolicy) -> bool:
     """POLICY §5: 08:00-22:00 in the debtor's local time (start included, end excluded)."""
-    clock = moment.astimezone(zone(tz)).timetz().replace(tzinfo=None)
+    clock = moment.astimezone(zone(tz)).time()  # the local wall clock: `timetz()` sans zone
     return policy.window_start <= clock < policy.window_end
 
 
@@ -75,11 +90,12 @@ def window_open_at(moment: datetime, tz: str, policy: ContactPolicy) -> datetime
     Outside the window an attempt waits: before the start it moves to today's start,
     after the end to tomorrow's.
     """
-    if in_window(moment, tz, policy):
+    local = moment.astimezone(zone(tz))  # converted once, for the test and the move
+    clock = local.time()
+    if policy.window_start <= clock < policy.window_end:  # `in_window`
         return moment
-    local = moment.astimezone(zone(tz))
     day = local.date()
-    if local.timetz().replace(tzinfo=None) >= policy.window_end:
+    if clock >= policy.window_end:
         day += timedelta(days=1)
     return at_local(day, policy.window_start, tz)
 
@@ -101,16 +117,19 @@ def is_bad_line(outcome: str) -> bool:
 
 def unanswered_calls_on(state: CaseState, line: PhoneLine, at: datetime, tz: str) -> int:
     """POLICY §5: unanswered calls to `line` on the debtor's local day of `at`."""
-    day = local_date(at, tz)
-    return sum(
-        1
-        for r in state.recent_contacts
-        if r.channel == "call"
-        and r.target == "debtor"
-        and r.line == line
-        and r.outcome in _UNANSWERED
-        and local_date(r.at, tz) == day
-    )
+    local = zone(tz)  # looked up once: the loop below converts up to a week of records
+    day = at.astimezone(local).date()
+    count = 0
+    for r in state.recent_contacts:
+        if (
+            r.line == line
+            and r.channel == "call"
+            and r.target == "debtor"
+            and r.outcome in _UNANSWERED
+            and r.at.astimezone(local).date() == day
+        ):
+            count += 1
+    return count
 
 
 def contact_calls_in_week(state: CaseState, index: int, at: datetime) -> int:
@@ -153,8 +172,29 @@ def plan(state: CaseState, policy: Policy, now: datetime | None = None) -> list[
     No attempt is planned before the state's last event, nor before `now` when the caller
     knows that business time has moved on without an event (a wake-up with nothing to do).
     """
-    if not state.opened or suppressed(state) or state.account is None:
+    return [_planned(p) for p in _plan(state, policy, now)]
+
+
+def due(state: CaseState, now: datetime, policy: Policy) -> list[PlannedContact]:
+    """The attempts whose time has come at `now`.
+
+    None outside the contact window: a late wake-up (a worker that was down, a payment
+    at night) must not dial at `now` an attempt planned for the morning; it waits for
+    the next window, as the plan says.
+    """
+    if state.account is None or not in_window(now, state.account.timezone, policy.contact):
         return []
+    return [_planned(p) for p in _plan(state, policy, None) if p.planned_at <= now]
+
+
+@remember_last
+def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[_Proposal, ...]:
+    """`plan` as proposals at their final times, remembered for the last state: the loop
+    asks for the same state's plan in `next_wakeup` and again in `due` (`domain.memo`
+    says why that is safe). A `PlannedContact` is built only for what a caller takes:
+    `next_contact_at` needs just the earliest time."""
+    if not state.opened or suppressed(state) or state.account is None:
+        return ()
     assert state.as_of is not None and state.stage_entered_at is not None
     floor = state.as_of if now is None else max(state.as_of, now)
     proposals = [
@@ -167,24 +207,28 @@ def plan(state: CaseState, policy: Policy, now: datetime | None = None) -> list[
     ]
     tz = state.account.timezone
     placed = [
-        p.model_copy(
-            update={"planned_at": window_open_at(max(p.planned_at, floor), tz, policy.contact)}
+        _Proposal(
+            p.channel,
+            p.target,
+            window_open_at(max(p.planned_at, floor), tz, policy.contact),
+            p.purpose,
+            p.line,
+            p.contact_index,
         )
         for p in proposals
     ]
-    return sorted(placed, key=lambda p: p.planned_at)
+    return tuple(sorted(placed, key=lambda p: p.planned_at))
 
 
-def due(state: CaseState, now: datetime, policy: Policy) -> list[PlannedContact]:
-    """The attempts whose time has come at `now`.
-
-    None outside the contact window: a late wake-up (a worker that was down, a payment
-    at night) must not dial at `now` an attempt planned for the morning; it waits for
-    the next window, as the plan says.
-    """
-    if state.account is None or not in_window(now, state.account.timezone, policy.contact):
-        return []
-    return [p for p in plan(state, policy) if p.planned_at <= now]
+def _planned(p: _Proposal) -> PlannedContact:
+    return PlannedContact(
+        channel=p.channel,
+        target=p.target,
+        planned_at=p.planned_at,
+        line=p.line,
+        contact_index=p.contact_index,
+        purpose=p.purpose,
+    )
 
 
 def check_attempt(state: CaseState, c: RecordContactAttempt, now: datetime, policy: Policy) -> None:
@@ -196,35 +240,38 @@ def check_attempt(state: CaseState, c: RecordContactAttempt, now: datetime, poli
     contacts, only while the debtor cannot be reached, at most once a week (Regulation F:
     once per person).
     """
+    # Each guard runs on every attempt recorded: the refusal (and its message) is built
+    # only when the guard fails, not formatted in advance as `check(...)` would.
     account = _account(state)
     rules = policy.contact
-    check(not state.closed, "case_open", "the case is closed")
-    check(
-        not suppressed(state),
-        "contact_hold",
-        "no contact during a hold, promise or plan",
-        holds=",".join(state.holds) or "none",
-        promise=state.promise is not None,
-        plan=state.plan is not None,
-    )
-    check(
-        in_window(now, account.timezone, rules),
-        "contact_window",
-        f"outside the contact window {rules.window_start:%H:%M}-{rules.window_end:%H:%M} "
-        "of the debtor's time zone",
-        at=now,
-        timezone=account.timezone,
-    )
+    if state.closed:
+        raise DomainError("case_open", "the case is closed")
+    if suppressed(state):
+        raise DomainError(
+            "contact_hold",
+            "no contact during a hold, promise or plan",
+            holds=",".join(state.holds) or "none",
+            promise=state.promise is not None,
+            plan=state.plan is not None,
+        )
+    if not in_window(now, account.timezone, rules):
+        raise DomainError(
+            "contact_window",
+            f"outside the contact window {rules.window_start:%H:%M}-{rules.window_end:%H:%M} "
+            "of the debtor's time zone",
+            at=now,
+            timezone=account.timezone,
+        )
     if c.channel == "call" and c.target == "debtor" and c.line is not None:
         made = unanswered_calls_on(state, c.line, now, account.timezone)
         limit = rules.max_unanswered_calls_per_number_per_day
-        check(
-            made < limit,
-            "calls_per_number_per_day",
-            f"at most {limit} unanswered calls per number per day",
-            line=c.line,
-            unanswered_today=made,
-        )
+        if made >= limit:
+            raise DomainError(
+                "calls_per_number_per_day",
+                f"at most {limit} unanswered calls per number per day",
+                line=c.line,
+                unanswered_today=made,
+            )
     if c.target == "contact":
         _check_third_party(state, c, now, policy)
 
@@ -276,7 +323,7 @@ def _check_third_party(
 def next_contact_at(
     state: CaseState, policy: Policy, now: datetime | None = None
 ) -> datetime | None:
-    planned = plan(state, policy, now)
+    planned = _plan(state, policy, now)
     return planned[0].planned_at if planned else None
 
 
@@ -290,7 +337,7 @@ def _account(state: CaseState) -> AccountFacts:
     return state.account
 
 
-def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[PlannedContact]:
+def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[_Proposal]:
     """M0: an SMS at once (within 24 h of the missed due date, or at the first window
     moment of a case opened later), and again 5 days after the first. No calls."""
     if state.stage != "reminder" or state.stage_sms >= 2:
@@ -300,7 +347,7 @@ def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[PlannedContac
     else:
         assert state.last_sms_at is not None
         when = _utc(state.last_sms_at) + timedelta(days=policy.reminder_second_sms_after_days)
-    return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="reminder")]
+    return [_Proposal(channel="sms", target="debtor", planned_at=when, purpose="reminder")]
 
 
 def _calls_wanted(state: CaseState, policy: Policy) -> bool:
@@ -310,14 +357,14 @@ def _calls_wanted(state: CaseState, policy: Policy) -> bool:
     return not (state.bucket <= 1 and state.total < policy.contact.m1_call_threshold)
 
 
-def _weekly_sms(state: CaseState, policy: Policy) -> list[PlannedContact]:
+def _weekly_sms(state: CaseState, policy: Policy) -> list[_Proposal]:
     if state.stage not in _CALLING_STAGES or _calls_wanted(state, policy):
         return []
     since = _entered(state)
     last = state.last_sms_at if state.last_sms_at and state.last_sms_at >= since else None
     every = timedelta(days=policy.contact.m1_sms_every_days)
     when = since if last is None else _utc(last) + every
-    return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
+    return [_Proposal(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
 
 
 def _good_lines(state: CaseState) -> list[PhoneLine]:
@@ -332,15 +379,17 @@ def _calls_in_last_week(records: tuple[ContactRecord, ...], at: datetime) -> lis
     )
 
 
-def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
+def _debtor_calls(state: CaseState, policy: Policy) -> list[_Proposal]:
     """Calls to the debtor on the weekly cadence, rotating over the lines that work.
 
     The gap between calls is whole days (7 // required): 3 a week -> every 2 days, 4 a
     week -> daily, so the minimum is always met. Regulation F limits (7 calls in 7 days,
     quiet days after a conversation) push the next call later when a profile sets them.
     """
+    if not _calls_wanted(state, policy):  # the cheap test first: most stages call no one
+        return []
     lines = _good_lines(state)
-    if not _calls_wanted(state, policy) or not lines:
+    if not lines:
         return []
     rules = policy.contact
     tz = _account(state).timezone
@@ -363,9 +412,7 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
             when = max(when, recent[-rules.max_calls_per_7_days] + WEEK)
     when, line = _line_with_room(state, lines, when, rules)
     return [
-        PlannedContact(
-            channel="call", target="debtor", line=line, planned_at=when, purpose="cadence"
-        )
+        _Proposal(channel="call", target="debtor", line=line, planned_at=when, purpose="cadence")
     ]
 
 
@@ -387,7 +434,7 @@ def _line_with_room(
     return at_local(local_date(when, tz) + timedelta(days=1), rules.window_start, tz), rotation[0]
 
 
-def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
+def _third_party_calls(state: CaseState, policy: Policy) -> list[_Proposal]:
     """POLICY §5: registered contacts only, only to locate a debtor we cannot reach,
     at most one call per contact per week (Regulation F: once per person).
 
@@ -422,33 +469,31 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
         return []
     when, index = min(candidates)
     return [
-        PlannedContact(
+        _Proposal(
             channel="call", target="contact", contact_index=index, planned_at=when, purpose="locate"
         )
     ]
 
 
-def _letters(state: CaseState) -> list[PlannedContact]:
+def _letters(state: CaseState) -> list[_Proposal]:
     """M3 on entry: a demand letter to the home and to the work address."""
     if state.stage != "letter":
         return []
     return [
-        PlannedContact(
-            channel="letter", target=address, planned_at=_entered(state), purpose="demand"
-        )
+        _Proposal(channel="letter", target=address, planned_at=_entered(state), purpose="demand")
         for address in _account(state).addresses
         if address not in state.letters_sent
     ]
 
 
-def _visit(state: CaseState) -> list[PlannedContact]:
+def _visit(state: CaseState) -> list[_Proposal]:
     """Stage visit: one field visit, the day after the stage began, home address first."""
     addresses = _account(state).addresses
     if state.stage != "visit" or state.visit_done or not addresses:
         return []
-    target = "home_address" if "home_address" in addresses else "work_address"
+    target: Target = "home_address" if "home_address" in addresses else "work_address"
     return [
-        PlannedContact(
+        _Proposal(
             channel="visit",
             target=target,
             planned_at=_utc(_entered(state)) + timedelta(days=1),

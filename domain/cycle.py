@@ -9,7 +9,8 @@ timeline the calendar calls for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from domain.billing import (
@@ -69,9 +70,7 @@ def _schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
     bank = policy.cycle.bank_timezone
     items = [
         Scheduled(
-            start_of_day(
-                next_statement_date(state.last_statement_date, state.account.statement_day), bank
-            ),
+            _statement_at(state.last_statement_date, state.account.statement_day, bank),
             0,
             "statement",
         )
@@ -79,8 +78,10 @@ def _schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
     if state.open_due_date is not None and state.settlement is None:
         items.append(Scheduled(end_of_day(state.open_due_date, bank), 1, "due_date"))
     if not state.charged_off and state.dues:
-        charge_off_day = state.dues[0].due_date + timedelta(days=policy.delinquency.charge_off_dpd)
-        items.append(Scheduled(start_of_day(charge_off_day, bank), 2, "charge_off"))
+        charge_off_dpd = policy.delinquency.charge_off_dpd
+        items.append(
+            Scheduled(_charge_off_at(state.dues[0].due_date, charge_off_dpd, bank), 2, "charge_off")
+        )
     if state.promise is not None:
         items.append(Scheduled(state.promise.pause_until, 3, "promise_deadline"))
     if state.plan is not None:
@@ -94,6 +95,22 @@ def _schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
     if state.placement is not None:
         items.append(Scheduled(state.placement.term_ends, 7, "placement_term"))
     return tuple(sorted(items))
+
+
+# The instants of the next statement and of the charge-off are asked for at every read
+# of a schedule, and change once a month at most. Pure functions of dates, day counts
+# and a zone name (hashable, compared exactly) that return an immutable datetime, so
+# remembering them cannot change an answer (as `domain.localtime.start_of_day`).
+
+
+@lru_cache(maxsize=4096)
+def _statement_at(last_statement_date: date, statement_day: int, bank: str) -> datetime:
+    return start_of_day(next_statement_date(last_statement_date, statement_day), bank)
+
+
+@lru_cache(maxsize=4096)
+def _charge_off_at(oldest_due_date: date, charge_off_dpd: int, bank: str) -> datetime:
+    return start_of_day(oldest_due_date + timedelta(days=charge_off_dpd), bank)
 
 
 def next_due_at(state: CaseState, policy: Policy) -> datetime | None:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.delinquency import bucket_label
-from domain.errors import check
+from domain.errors import DomainError
 from domain.events import (
     Event,
     LegalReferred,
@@ -29,7 +29,8 @@ from domain.state import CaseState
 
 class Decision:
     def __init__(self, state: CaseState, now: datetime, policy: Policy) -> None:
-        check(now.tzinfo is not None, "time", "`now` must carry a time zone", now=now)
+        if now.tzinfo is None:  # `check`, without building its arguments on every decision
+            raise DomainError("time", "`now` must carry a time zone", now=now)
         self.state = state
         self.now = now
         self.policy = policy

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from domain.billing import next_statement_date
+from domain.billing import next_statement_date, previous_statement_date
 from domain.state import Due
 
 
@@ -27,12 +27,14 @@ def bucket_number(oldest_unpaid_due: date | None, today: date, statement_day: in
     """n of M_n: statement dates in (oldest unpaid due date, today]."""
     if oldest_unpaid_due is None:
         return 0
-    count = 0
-    statement = next_statement_date(oldest_unpaid_due, statement_day)
-    while statement <= today:
-        count += 1
-        statement = next_statement_date(statement, statement_day)
-    return count
+    first = next_statement_date(oldest_unpaid_due, statement_day)
+    if first > today:
+        return 0
+    last = previous_statement_date(today, statement_day)
+    # One statement date a month, so from the first to the last (both inside the range)
+    # the count is the number of months between them, plus one: the same count as
+    # stepping from statement to statement, without a step per month in arrears.
+    return (last.year - first.year) * 12 + (last.month - first.month) + 1
 
 
 def bucket_label(n: int, top: int) -> str:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.contact import is_bad_line, is_conversation, is_right_party
 from domain.events import (
     BalanceWaived,
     BucketChanged,
@@ -103,8 +104,6 @@ def _stage(s: CaseState, e: StageChanged) -> Changes:
 
 
 def _contact(s: CaseState, e: ContactAttempted) -> Changes:
-    from domain.contact import is_bad_line, is_conversation, is_right_party
-
     record = ContactRecord(
         at=e.at,
         channel=e.channel,
@@ -301,7 +300,31 @@ def evolve(state: CaseState, event: Event) -> CaseState:
     if event.seq != state.seq + 1:
         raise ValueError(f"event seq {event.seq} does not follow {state.seq}")
     changes = _HANDLERS[type(event)](state, event)
-    return state.model_copy(update={**changes, "seq": event.seq, "as_of": event.at})
+    return _updated(state, {**changes, "seq": event.seq, "as_of": event.at})
+
+
+# `_updated` relies on this: no private attributes or extra fields to carry over.
+if CaseState.__private_attributes__ or CaseState.model_config.get("extra") == "allow":
+    raise TypeError("CaseState has private or extra attributes: `_updated` must copy them")
+
+
+def _updated(state: CaseState, changes: Changes) -> CaseState:
+    """`state.model_copy(update=changes)`, at half the cost (every event makes one).
+
+    The same steps as pydantic's shallow copy: a new instance whose field values are
+    the old ones with `changes` applied, unvalidated (as `model_copy`), and whose set
+    fields are the old ones plus the changed ones. What `model_copy` does besides -
+    copying private attributes and extra fields - has nothing to copy here (checked
+    above). tests/domain/test_fast_paths.py compares the two over whole histories."""
+    values = state.__dict__.copy()
+    values.update(changes)
+    cls = type(state)
+    new = cls.__new__(cls)
+    object.__setattr__(new, "__dict__", values)
+    object.__setattr__(new, "__pydantic_fields_set__", state.model_fields_set | changes.keys())
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
 
 
 def fold(events: list[Event], state: CaseState | None = None) -> CaseState:

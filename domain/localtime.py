@@ -20,11 +20,19 @@ def local_date(moment: datetime, tz: str) -> date:
     return moment.astimezone(zone(tz)).date()
 
 
+# `start_of_day` and `end_of_day` are asked for the same few dates again and again (each
+# case's next statement, due date and charge-off date, every time its schedule is read).
+# They are pure functions of a date and a zone name, both hashable and compared exactly,
+# and return an immutable datetime: remembering answers cannot change one.
+
+
+@lru_cache(maxsize=4096)
 def start_of_day(day: date, tz: str) -> datetime:
     """Midnight at the start of `day` in zone `tz` (an aware datetime)."""
     return datetime.combine(day, time(0, 0), tzinfo=zone(tz))
 
 
+@lru_cache(maxsize=4096)
 def end_of_day(day: date, tz: str) -> datetime:
     """The first moment after `day` in zone `tz`: a due date is met by paying before it."""
     return start_of_day(day + timedelta(days=1), tz)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from operator import is_
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -37,13 +38,9 @@ def remember_last(fn: Callable[P, R]) -> Callable[P, R]:
         if kwargs:
             return fn(*args, **kwargs)
         entry = last[0]
-        if (
-            entry is not None
-            and len(entry[0]) == len(args)
-            and all(a is b for a, b in zip(entry[0], args, strict=True))
-        ):
+        if entry is not None and len(entry[0]) == len(args) and all(map(is_, entry[0], args)):
             return entry[1]
-        answer = fn(*args)
+        answer = fn(*args, **kwargs)
         last[0] = (args, answer)
         return answer
 
