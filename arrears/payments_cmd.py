@@ -158,7 +158,7 @@ def validate_row(line: int, data: dict[str, Any]) -> Payment | Problem:
         line=line,
         account_id=account,
         case_id=case_id,
-        signal=PaymentSignal(reference=reference, amount=amount),
+        signal=PaymentSignal(reference=reference, amount=amount, paid_on=paid_on),
         paid_on=paid_on,
     )
 

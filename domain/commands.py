@@ -52,6 +52,9 @@ class ReceivePayment(_Command):
     kind: Literal["receive_payment"] = "receive_payment"
     reference: str = Field(min_length=1, max_length=64)
     amount: PositiveMoney
+    # The value date the payments feed reports; when absent, the bank date it arrived.
+    # The payment takes effect when it arrives either way: time never runs backwards.
+    paid_on: date | None = None
 
 
 class RecordContactAttempt(_Command):

@@ -41,7 +41,7 @@ def receive_payment(d: Decision, command: ReceivePayment) -> None:
         to_interest=allocation.interest,
         to_principal=allocation.principal,
         unapplied=allocation.unapplied,
-        paid_on=d.bank_date(),
+        paid_on=command.paid_on or d.bank_date(),
     )
     if state.closed:
         return  # recorded, so no money goes missing; a closed case decides nothing more

@@ -316,7 +316,9 @@ class CaseWorkflow:
         if payment.reference in known:
             workflow.logger.info("duplicate payment ignored", extra={"case_id": self._case_id})
             return
-        command = ReceivePayment(reference=payment.reference, amount=payment.amount)
+        command = ReceivePayment(
+            reference=payment.reference, amount=payment.amount, paid_on=payment.paid_on
+        )
         self._pending.append(Input(at=self._business_now(), command=command))
 
     @workflow.update(name="override")

@@ -3,7 +3,7 @@ query, so fields can be added compatibly. No personal data in any of them."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,6 +65,7 @@ class PaymentSignal(BaseModel):
 
     reference: str = Field(min_length=1, max_length=64)
     amount: PositiveMoney
+    paid_on: date | None = None  # value date from the feed, recorded on the payment
 
 
 class OverrideRequest(BaseModel):

@@ -205,3 +205,16 @@ async def test_continue_as_new_at_statements_carries_the_state(cases: CaseHarnes
     final = await handle.query(CaseWorkflow.view)
     assert final.state == fold(events)
     assert result.last_seq == len(events) == final.state.seq
+
+
+async def test_a_payment_keeps_the_value_date_the_feed_reports(cases: CaseHarness) -> None:
+    placement = row()
+    handle = await cases.start(placement)
+    await cases.sleep_days(5)  # business 2026-03-07
+    await handle.signal(
+        CaseWorkflow.payment,
+        PaymentSignal(reference="PAY-VALUE", amount=Decimal("50.00"), paid_on=date(2026, 3, 6)),
+    )
+    await cases.sleep_days(1)
+    paid = [e for e in cases.events(placement.case_id) if e.type == "payment_received"]
+    assert [(p.reference, p.paid_on) for p in paid] == [("PAY-VALUE", date(2026, 3, 6))]
