@@ -33,6 +33,7 @@ from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
 
 REPORT_COLUMNS = ("line", "column", "reason")
+BATCH = 200  # rows kept in PostgreSQL per statement
 DUPLICATE_REASON = "this account_id appears earlier in the same file (line {line})"
 
 
@@ -75,9 +76,14 @@ class Importer:
         report: Path,
         progress: Callable[[ImportSummary], None] | None = None,
     ) -> ImportSummary:
-        """Import `records` (from `open_placements`), writing rejections to `report`."""
+        """Import `records` (from `open_placements`), writing rejections to `report`.
+
+        Rows are kept in PostgreSQL a batch at a time (one statement per `BATCH` rows)
+        while up to `concurrency` workflow starts are in flight; the queue between the
+        two is bounded, so memory stays flat whatever the file's size.
+        """
         self.summary.report = str(report)
-        queue: asyncio.Queue[Record | None] = asyncio.Queue(maxsize=self.concurrency * 4)
+        starts: asyncio.Queue[PlacementRow | None] = asyncio.Queue(maxsize=self.concurrency * 4)
         with report.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
@@ -87,61 +93,78 @@ class Importer:
                 for column, reason in problems:
                     writer.writerow((line, column, reason))
                 self.summary.rejected += 1
+                if progress:
+                    progress(self.summary)
 
-            async def work() -> None:
-                while (record := await queue.get()) is not None:
-                    await self._one(record, digest, reject)
+            async def start_rows() -> None:
+                while (row := await starts.get()) is not None:
+                    await self._start(row)
                     if progress:
                         progress(self.summary)
 
-            workers = [asyncio.create_task(work()) for _ in range(self.concurrency)]
+            workers = [asyncio.create_task(start_rows()) for _ in range(self.concurrency)]
             try:
+                batch: list[tuple[int, PlacementRow]] = []
                 async for record in _paced(records):
                     self.summary.rows_read += 1
-                    await queue.put(record)
+                    if record.row is None:
+                        reject(record.line, record.errors or (("", "is not a valid row"),))
+                        continue
+                    batch.append((record.line, record.row))
+                    if len(batch) >= BATCH:
+                        await self._keep(batch, digest, reject, starts)
+                        batch = []
+                await self._keep(batch, digest, reject, starts)
                 for _ in workers:
-                    await queue.put(None)
+                    await starts.put(None)
                 await asyncio.gather(*workers)
             finally:
                 for task in workers:
                     task.cancel()
         return self.summary
 
-    async def _one(self, record: Record, digest: str, reject: Rejecter) -> None:
-        if record.row is None:
-            reject(record.line, record.errors or (("", "is not a valid placement row"),))
+    async def _keep(
+        self,
+        batch: list[tuple[int, PlacementRow]],
+        digest: str,
+        reject: Rejecter,
+        starts: asyncio.Queue[PlacementRow | None],
+    ) -> None:
+        """Keep a batch of rows (personal data included) before their workflows start,
+        and queue the starts. An account already seen earlier in the same file is
+        rejected; a re-run of the same file (same line) or a later file placing the
+        account again goes on to the start, which finds the case already running."""
+        first_line: dict[str, int] = {}
+        unique: list[tuple[int, PlacementRow]] = []
+        for line, row in batch:
+            if row.case_id in first_line:
+                reject(
+                    line, (("account_id", DUPLICATE_REASON.format(line=first_line[row.case_id])),)
+                )
+            else:
+                first_line[row.case_id] = line
+                unique.append((line, row))
+        if not unique:
             return
-        row = record.row
-        earlier = await self._record(row, digest, record.line)
-        if earlier is not None:
-            reject(record.line, (("account_id", DUPLICATE_REASON.format(line=earlier)),))
-            return
-        await self._start(row)
-
-    async def _record(self, row: PlacementRow, digest: str, line: int) -> int | None:
-        """Keep the row (personal data included) before its workflow starts. Returns the
-        line of an earlier row of the same file with the same account, if any: a
-        duplicate inside the file is rejected, while a re-run of the same file (same
-        line) or a later file placing the account again goes on to the start."""
-        data = row.model_dump(mode="json")
-        personal = {k: v for k, v in data.items() if k in personal_fields}
-        facts = {k: v for k, v in data.items() if k not in personal_fields}
-        existing = await self.pool.fetchrow(
+        stored = await self.pool.fetch(
             """INSERT INTO placement_records
                    (case_id, account_id, personal, facts, source_file, source_line)
-               VALUES ($1, $2, $3, $4, $5, $6)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[],
+                                    $5::text[], $6::int[])
                ON CONFLICT (case_id) DO UPDATE SET case_id = placement_records.case_id
-               RETURNING source_file, source_line, (xmax = 0) AS inserted""",
-            row.case_id, row.account_id, personal, facts, digest, line,
-        )  # fmt: skip
-        assert existing is not None
-        if (
-            not existing["inserted"]
-            and existing["source_file"] == digest
-            and existing["source_line"] != line
-        ):
-            return int(existing["source_line"])
-        return None
+               RETURNING case_id, source_file, source_line, (xmax = 0) AS inserted""",
+            *_columns(unique, digest),
+        )
+        earlier = {
+            r["case_id"]: int(r["source_line"])
+            for r in stored
+            if not r["inserted"] and r["source_file"] == digest
+        }
+        for line, row in unique:
+            if earlier.get(row.case_id, line) != line:
+                reject(line, (("account_id", DUPLICATE_REASON.format(line=earlier[row.case_id])),))
+            else:
+                await starts.put(row)
 
     async def _start(self, row: PlacementRow) -> None:
         case_input = CaseInput(
@@ -163,6 +186,20 @@ class Importer:
             self.summary.already_running += 1
             return
         self.summary.started += 1
+
+
+def _columns(rows: list[tuple[int, PlacementRow]], digest: str) -> list[list[Any]]:
+    """The batch as one array per column, for a single `unnest` insert."""
+    columns: list[list[Any]] = [[], [], [], [], [], []]
+    for line, row in rows:
+        data = row.model_dump(mode="json")
+        personal = {k: v for k, v in data.items() if k in personal_fields}
+        facts = {k: v for k, v in data.items() if k not in personal_fields}
+        for column, value in zip(
+            columns, (row.case_id, row.account_id, personal, facts, digest, line), strict=True
+        ):
+            column.append(value)
+    return columns
 
 
 def open_placements(path: Path) -> tuple[Iterator[Record], str]:
