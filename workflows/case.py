@@ -68,7 +68,14 @@ class CaseWorkflow:
         self._input = input
         self._case_id = input.case_id
         self._policy = input.policy
+        # The clock is fixed here, not in `run`: an update can arrive in the very first
+        # activation (with the start), and its validator needs business time.
         self._clock = input.clock
+        if self._clock.started is None:
+            start = workflow.now()
+            self._clock = self._clock.model_copy(
+                update={"started": start, "origin": self._clock.origin or start}
+            )
         self._state = input.state or CaseState()
         self._pending: list[Input] = list(input.pending)
         self._script: list[Input] = list(input.script)
@@ -86,11 +93,6 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
-        if self._clock.started is None:
-            start = workflow.now()
-            self._clock = self._clock.model_copy(
-                update={"started": start, "origin": self._clock.origin or start}
-            )
         if not self._state.opened:
             assert input.open is not None, "the first run needs the placement to open the case"
             async with self._lock:
@@ -323,6 +325,8 @@ class CaseWorkflow:
 
     @workflow.update(name="override")
     async def override(self, request: OverrideRequest) -> OverrideResult:
+        # An update that came with the start waits for the case to open first.
+        await workflow.wait_condition(lambda: self._state.opened)
         async with self._lock:
             try:
                 events = await self._apply(request.override, self._business_now())
@@ -340,9 +344,12 @@ class CaseWorkflow:
         run against the state as of now (calendar rules due by now applied in a dry run)."""
         now = self._business_now()
         try:
-            caught_up = fold(decide(self._state, AdvanceTime(), now, self._policy), self._state)
+            state = self._state
+            if not state.opened and self._input.open is not None:
+                state = fold(decide(state, self._input.open, now, self._policy), state)
+            caught_up = fold(decide(state, AdvanceTime(), now, self._policy), state)
             check_override(caught_up, request.override, now, self._policy)
-        except OverrideRejected as err:
+        except DomainError as err:
             raise ApplicationError(
                 str(err), err.rule, type="OverrideRejected", non_retryable=True
             ) from None
