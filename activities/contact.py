@@ -10,7 +10,7 @@ unavailable raises `ProviderUnavailable`, and Temporal retries the activity with
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -19,7 +19,14 @@ from temporalio import activity
 
 from domain.contact import PlannedContact
 from domain.events import Channel, Outcome, PhoneLine, Target
-from domain.simulation import ContactOutcomes, ContactReply, reply
+from domain.simulation import (
+    DEFAULT_OUTCOME_MIX,
+    ContactOutcomes,
+    ContactReply,
+    OutcomeMix,
+    pick_outcome,
+    reply,
+)
 
 
 class ContactRequest(BaseModel):
@@ -48,23 +55,6 @@ class ContactProvider(Protocol):
     async def attempt(self, request: ContactRequest) -> ContactResult: ...
 
 
-#: Default outcome mix of the simulated providers, per channel (shares sum to 1).
-DEFAULT_MIX: dict[Channel, tuple[tuple[Outcome, float], ...]] = {
-    "sms": (("delivered", 0.95), ("undelivered", 0.05)),
-    "call": (
-        ("no_answer", 0.50),
-        ("busy", 0.10),
-        ("left_message", 0.12),
-        ("right_party_contact", 0.18),
-        ("third_party_contact", 0.06),
-        ("wrong_number", 0.02),
-        ("refusal", 0.02),
-    ),
-    "letter": (("delivered", 0.97), ("undelivered", 0.03)),
-    "visit": (("visited", 0.4), ("not_found", 0.6)),
-}
-
-
 def _planned(request: ContactRequest) -> PlannedContact:
     return PlannedContact(
         channel=request.channel,
@@ -85,7 +75,7 @@ class SimulatedProvider:
 
     def __init__(
         self,
-        mix: Mapping[Channel, tuple[tuple[Outcome, float], ...]] = DEFAULT_MIX,
+        mix: OutcomeMix = DEFAULT_OUTCOME_MIX,
         seed: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -95,12 +85,7 @@ class SimulatedProvider:
 
     async def attempt(self, request: ContactRequest) -> ContactResult:
         roll = random.Random(f"{self._seed}:{request.attempt_key}").random()
-        outcome = self._mix[request.channel][-1][0]
-        for candidate, share in self._mix[request.channel]:
-            if roll < share:
-                outcome = candidate
-                break
-            roll -= share
+        outcome = pick_outcome(self._mix, request.channel, roll)
         answer = reply(outcome, _planned(request), request.attempt_key, "sim")
         return _result(answer, self._clock())
 

@@ -39,6 +39,7 @@ from temporalio.service import RPCError
 
 from arrears.case_client import RPC_TIMEOUT, is_closed, is_not_found, temporal_errors
 from arrears.errors import UsageError
+from arrears.placement_file import decoded_lines, sniff_format
 from arrears.settings import Settings
 from domain.money import CENT, parse_amount
 from domain.placement import case_id_for
@@ -163,30 +164,13 @@ def validate_row(line: int, data: dict[str, Any]) -> Payment | Problem:
     )
 
 
-def _lines(handle: IO[bytes], bad: set[int]) -> Iterator[str]:
-    for number, raw in enumerate(handle, start=1):
-        if number == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            bad.add(number)
-            yield raw.decode("utf-8", errors="replace")
-
-
 def _is_csv(path: Path, head: bytes) -> bool:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return True
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return False
-    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"{"):
-        return False
-    if b"account_id" in text.split(b"\n", 1)[0]:
-        return True
-    raise PaymentsFileError(f"{path}: not a payments file: expected CSV with a header row or "
-                            "JSON Lines")  # fmt: skip
+    found = sniff_format(path, head)
+    if found is None:
+        raise PaymentsFileError(
+            f"{path}: not a payments file: expected CSV with a header row or JSON Lines"
+        )
+    return found == "csv"
 
 
 def read_payments(path: Path) -> Iterator[Payment | Problem]:
@@ -213,7 +197,7 @@ def read_payments(path: Path) -> Iterator[Payment | Problem]:
 
 def _read_csv(path: Path, handle: IO[bytes]) -> Iterator[Payment | Problem]:
     bad: set[int] = set()
-    reader = csv.reader(_lines(handle, bad))
+    reader = csv.reader(decoded_lines(handle, bad))
     try:
         header = [h.strip() for h in next(reader)]
     except (StopIteration, csv.Error) as err:
@@ -248,7 +232,7 @@ def _read_csv(path: Path, handle: IO[bytes]) -> Iterator[Payment | Problem]:
 
 def _read_jsonl(handle: IO[bytes]) -> Iterator[Payment | Problem]:
     bad: set[int] = set()
-    for number, text in enumerate(_lines(handle, bad), start=1):
+    for number, text in enumerate(decoded_lines(handle, bad), start=1):
         if not text.strip():
             continue
         if number in bad:

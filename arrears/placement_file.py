@@ -53,7 +53,10 @@ class Record:
     account_id: str | None = None  # for duplicate detection only, when the id is valid
 
 
-def detect_format(path: Path, head: bytes) -> Format:
+def sniff_format(path: Path, head: bytes) -> Format | None:
+    """CSV or JSON Lines, by the file's suffix or else its first bytes; None if neither.
+    Shared by every file the bank sends us (placements, payments): all are keyed by
+    `account_id`."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "csv"
@@ -65,9 +68,16 @@ def detect_format(path: Path, head: bytes) -> Format:
     first_line = text.split(b"\n", 1)[0]
     if b"," in first_line and b"account_id" in first_line:
         return "csv"
-    raise PlacementFileError(
-        f"{path}: not a placement file: expected CSV with a header row or JSON Lines"
-    )
+    return None
+
+
+def detect_format(path: Path, head: bytes) -> Format:
+    found = sniff_format(path, head)
+    if found is None:
+        raise PlacementFileError(
+            f"{path}: not a placement file: expected CSV with a header row or JSON Lines"
+        )
+    return found
 
 
 def read_placements(path: Path) -> Iterator[Record]:
@@ -91,7 +101,7 @@ def read_placements(path: Path) -> Iterator[Record]:
             yield from _read_jsonl(handle)
 
 
-def _decoded_lines(handle: IO[bytes], bad: set[int]) -> Iterator[str]:
+def decoded_lines(handle: IO[bytes], bad: set[int]) -> Iterator[str]:
     """Physical lines as text; a line that is not UTF-8 is replaced and remembered."""
     for number, raw in enumerate(handle, start=1):
         if number == 1:
@@ -106,7 +116,7 @@ def _decoded_lines(handle: IO[bytes], bad: set[int]) -> Iterator[str]:
 def _read_csv(path: Path, handle: IO[bytes]) -> Iterator[Record]:
     csv.field_size_limit(_MAX_FIELD)
     bad_lines: set[int] = set()
-    reader = csv.reader(_decoded_lines(handle, bad_lines))
+    reader = csv.reader(decoded_lines(handle, bad_lines))
     try:
         header = [h.strip() for h in next(reader)]
     except (StopIteration, csv.Error) as err:
@@ -151,7 +161,7 @@ def _read_csv(path: Path, handle: IO[bytes]) -> Iterator[Record]:
 
 def _read_jsonl(handle: IO[bytes]) -> Iterator[Record]:
     bad_lines: set[int] = set()
-    for number, text in enumerate(_decoded_lines(handle, bad_lines), start=1):
+    for number, text in enumerate(decoded_lines(handle, bad_lines), start=1):
         if not text.strip():
             continue
         if number in bad_lines:

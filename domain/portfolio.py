@@ -33,16 +33,14 @@ from domain.localtime import at_local, start_of_day
 from domain.money import charge
 from domain.placement import PlacementRow
 from domain.policy import Policy
-from domain.simulation import CaseRun, ContactReply, Input, drive, reply
-
-_CALL_OUTCOMES: tuple[tuple[Outcome, float], ...] = (
-    ("no_answer", 0.50),
-    ("busy", 0.10),
-    ("left_message", 0.12),
-    ("right_party_contact", 0.18),
-    ("third_party_contact", 0.06),
-    ("wrong_number", 0.02),
-    ("refusal", 0.02),
+from domain.simulation import (
+    DEFAULT_OUTCOME_MIX,
+    CaseRun,
+    ContactReply,
+    Input,
+    drive,
+    pick_outcome,
+    reply,
 )
 
 
@@ -59,18 +57,7 @@ class Debtor:
         return reply(self._outcome(planned), planned, attempt_key, "sim")
 
     def _outcome(self, planned: PlannedContact) -> Outcome:
-        roll = self.rng.random()
-        if planned.channel == "sms":
-            return "delivered" if roll < 0.95 else "undelivered"
-        if planned.channel == "letter":
-            return "delivered" if roll < 0.97 else "undelivered"
-        if planned.channel == "visit":
-            return "visited" if roll < 0.4 else "not_found"
-        for outcome, share in _CALL_OUTCOMES:
-            if roll < share:
-                return outcome
-            roll -= share
-        return "no_answer"
+        return pick_outcome(DEFAULT_OUTCOME_MIX, planned.channel, self.rng.random())
 
     def react(self, events: list[Event]) -> list[Input]:
         """After a statement, maybe pay part or all of what is due before the due date."""

@@ -8,7 +8,7 @@ Scripted overrides arrive at 10:00 and payments at 12:00 bank time on their date
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, NamedTuple
 
@@ -103,6 +103,34 @@ def reply(
 
 
 ReplyTo = Callable[[PlannedContact, str], ContactReply]
+
+OutcomeMix = Mapping[Channel, tuple[tuple[Outcome, float], ...]]
+
+#: How simulated debtors answer, per channel (shares sum to 1): the simulated providers
+#: behind the workflow's activities and the portfolio simulation use the same mix.
+DEFAULT_OUTCOME_MIX: OutcomeMix = {
+    "sms": (("delivered", 0.95), ("undelivered", 0.05)),
+    "call": (
+        ("no_answer", 0.50),
+        ("busy", 0.10),
+        ("left_message", 0.12),
+        ("right_party_contact", 0.18),
+        ("third_party_contact", 0.06),
+        ("wrong_number", 0.02),
+        ("refusal", 0.02),
+    ),
+    "letter": (("delivered", 0.97), ("undelivered", 0.03)),
+    "visit": (("visited", 0.4), ("not_found", 0.6)),
+}
+
+
+def pick_outcome(mix: OutcomeMix, channel: Channel, roll: float) -> Outcome:
+    """The outcome a uniform `roll` in [0, 1) lands on in the channel's mix."""
+    for outcome, share in mix[channel]:
+        if roll < share:
+            return outcome
+        roll -= share
+    return mix[channel][-1][0]  # only rounding can leave a remainder
 
 
 class Scenario(BaseModel):

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.commands import AdvanceTime, Command, ReceivePayment, RecordContactAttempt
     from domain.contact import due
     from domain.delinquency import bucket_label, days_past_due, oldest_past_due
-    from domain.errors import DomainError, OverrideRejected
+    from domain.errors import DomainError
     from domain.events import Event, LegalReferred, Placed, Recalled, StatementIssued
     from domain.evolve import evolve, fold
     from domain.localtime import local_date
