@@ -268,6 +268,42 @@ def simulate(
         print(f"arrears: {refused} rows of {portfolio} were refused and left out", file=sys.stderr)
 
 
+@app.command(context_settings={"allow_interspersed_args": True})
+def audit(
+    cases: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="CASE ids (or account ids); with --history: history FILEs; "
+            "`export CASE` writes a case's histories and timeline to --out."
+        ),
+    ] = None,
+    all_cases: Annotated[bool, typer.Option("--all", help="Every case on the server.")] = False,
+    query: Annotated[
+        str | None, typer.Option(help="A visibility query, e.g. 'ArrearsStage = \"legal\"'.")
+    ] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="CASE arguments are exported history files.")
+    ] = False,
+    reconcile: Annotated[
+        bool, typer.Option(help="With --history: also reconcile with PostgreSQL.")
+    ] = False,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    out: Annotated[Path | None, typer.Option(help="Folder for `audit export`.")] = None,
+) -> None:
+    """Replay each case's histories against the current code, rebuild its timeline from
+    the histories alone, and reconcile it with the event store. Exit 1 on any problem."""
+    from arrears.audit_cmd import export_case, run_audit
+
+    args = list(cases or [])
+    if args[:1] == ["export"]:
+        if len(args) != 2 or out is None:
+            raise UsageError("usage: arrears audit export CASE --out DIR")
+        raise typer.Exit(asyncio.run(export_case(args[1], out)))
+    if format not in ("table", "json", "csv"):
+        raise UsageError(f"unknown --format {format!r}: use table, json or csv")
+    raise typer.Exit(asyncio.run(run_audit(args, all_cases, query, history, reconcile, format)))
+
+
 @app.command(name="import")
 def import_(
     file: Annotated[
@@ -375,7 +411,6 @@ def status_command(
 
 
 _LATER = {
-    "audit": ("Replay case histories and reconcile them with the event store.", 6),
     "report": ("Portfolio reports.", 5),
 }
 

@@ -1,0 +1,129 @@
+"""`arrears audit`: cases run on the real stack verify clean; a tampered event, a lost
+contact attempt, or code that now decides differently each make it exit 1, naming the
+case and the problem."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from arrears.audit import audit_case
+from arrears.histories import read_history
+from arrears.sample import sample_rows
+from arrears.settings import Settings
+from arrears.stack.temporal import connect
+from domain.intake import open_case
+from domain.placement import PlacementRow
+from domain.policy import Policy
+from tests.integration.conftest import StackEnv, run_arrears
+from workflows.case import CaseWorkflow
+from workflows.case_io import BusinessClock, CaseInput
+
+pytestmark = pytest.mark.integration
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.run-*.json"))
+
+
+async def test_the_golden_histories_verify_with_arrears_audit_history(stack_env: StackEnv) -> None:
+    code, out, err = await run_arrears(
+        "audit", "--history", *map(str, HISTORIES), "--format", "json", env=stack_env.as_env()
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert len(report) == 3 and all(case["verified"] for case in report)
+    assert all(case["timeline"]["events"][0]["type"] == "case_opened" for case in report)
+
+
+async def test_code_that_decides_differently_fails_the_replay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import domain.contact
+
+    runs = [read_history(p) for p in HISTORIES if p.name.startswith("golden-promise_broken")]
+    monkeypatch.setattr(domain.contact, "due", lambda state, now, policy: [])
+    monkeypatch.setattr(sys.modules["workflows.case"], "due", lambda state, now, policy: [])
+    audit = await audit_case("golden-promise_broken", runs, None)
+    assert any("does not replay on the current code" in p for p in audit.problems)
+
+
+async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
+    spawn, stack_env: StackEnv
+) -> None:
+    up = await spawn("up", env=stack_env.as_env())
+    await up.wait_for_line(r"^Ready\.")
+    pg_url = (await up.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
+    queue = f"audit-{uuid.uuid4().hex[:6]}"
+    env = stack_env.as_env() | {"ARREARS_TASK_QUEUE": queue}
+    await spawn("worker", env=env)
+    settings = Settings(temporal_port=stack_env.temporal_port, task_queue=queue)
+    client = await connect(settings)
+    origin = datetime.now(UTC)
+    rows = [PlacementRow.model_validate(r) for r in sample_rows(6, seed=5, as_of=origin.date())]
+    for row in rows:
+        await client.start_workflow(
+            CaseWorkflow.run,
+            CaseInput(
+                case_id=row.case_id,
+                policy=Policy(),
+                open=open_case(row),
+                clock=BusinessClock(origin=origin, day_seconds=0.05),
+                until=origin + timedelta(days=70),
+            ),
+            id=row.case_id,
+            task_queue=queue,
+        )
+    for row in rows:
+        await client.get_workflow_handle(row.case_id).result()
+    ids = [row.case_id for row in rows]
+
+    code, out, err = await run_arrears("audit", *ids, "--format", "json", env=env)
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert [c["verified"] for c in report] == [True] * len(ids)
+    stages = {
+        e["stage"] for c in report for e in c["timeline"]["events"] if e["type"] == "stage_changed"
+    }
+    assert len(stages) >= 3  # the cases went through several stages
+
+    conn = await asyncpg.connect(pg_url)
+    try:
+        # Tampering needs the table owner to switch the append-only trigger off.
+        tampered = await conn.fetchrow(
+            "SELECT case_id, seq FROM case_events WHERE type = 'interest_charged' LIMIT 1"
+        )
+        await conn.execute("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only")
+        await conn.execute(
+            "UPDATE case_events SET payload = jsonb_set(payload, '{amount}', '\"0.01\"')"
+            " WHERE case_id = $1 AND seq = $2",
+            tampered["case_id"], tampered["seq"],
+        )  # fmt: skip
+        await conn.execute("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only")
+        lost = await conn.fetchrow(
+            "SELECT case_id, seq FROM contact_attempts WHERE case_id <> $1 LIMIT 1",
+            tampered["case_id"],
+        )
+        await conn.execute(
+            "DELETE FROM contact_attempts WHERE case_id = $1 AND seq = $2",
+            lost["case_id"],
+            lost["seq"],
+        )
+    finally:
+        await conn.close()
+
+    code, out, err = await run_arrears("audit", *ids, "--format", "json", env=env)
+    assert code == 1
+    problems = {c["case_id"]: c["problems"] for c in json.loads(out)}
+    assert f"event {tampered['seq']} content does not match its hash" in " ".join(
+        problems[tampered["case_id"]]
+    )
+    assert (
+        f"contact attempt {lost['seq']} is missing from contact_attempts"
+        in problems[lost["case_id"]]
+    )
+    untouched = set(ids) - {tampered["case_id"], lost["case_id"]}
+    assert all(problems[case_id] == [] for case_id in untouched)
