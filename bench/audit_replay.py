@@ -2,7 +2,7 @@
 plus rebuilding the timeline from the history) beside the bare Temporal `Replayer` on the
 same histories.
 
-    .venv/bin/python bench/audit_replay.py [--cases 10] [--histories 200]   # issue 6: --histories 1000
+    .venv/bin/python bench/audit_replay.py [--cases 10] [--histories 200]
 
 Records `--cases` one-year cases on the time-skipping test server (each continues as new
 about monthly, so a one-year history is a dozen runs), then audits `--histories`
