@@ -82,13 +82,16 @@ async def migrate(pool: asyncpg.Pool, migrations: list[Migration] | None = None)
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
         try:
-            await conn.execute(
-                """CREATE TABLE IF NOT EXISTS schema_migrations (
-                       version text PRIMARY KEY,
-                       name text NOT NULL,
-                       checksum text NOT NULL,
-                       applied_at timestamptz NOT NULL DEFAULT now())"""
-            )
+            # Only when missing: a login without CREATE (arrears_app) may still check
+            # that the database is up to date.
+            if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+                await conn.execute(
+                    """CREATE TABLE IF NOT EXISTS schema_migrations (
+                           version text PRIMARY KEY,
+                           name text NOT NULL,
+                           checksum text NOT NULL,
+                           applied_at timestamptz NOT NULL DEFAULT now())"""
+                )
             rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
             recorded: dict[str, Any] = {r["version"]: r["checksum"] for r in rows}
             for migration in migrations:
