@@ -64,6 +64,16 @@ async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
     client = await connect(settings)
     origin = datetime.now(UTC)
     rows = [PlacementRow.model_validate(r) for r in sample_rows(6, seed=5, as_of=origin.date())]
+    # And one that must end in legal: far past due, above the legal threshold.
+    legal = next(sample_rows(1, seed=6, as_of=origin.date()))
+    legal |= {
+        "account_id": "AUDIT-LEGAL-1",
+        "principal": "60000.00",
+        "credit_limit": "60000.00",
+        "unpaid_minimum": "6000.00",
+        "oldest_unpaid_due_date": (origin.date() - timedelta(days=100)).isoformat(),
+    }
+    rows.append(PlacementRow.model_validate(legal))
     for row in rows:
         await client.start_workflow(
             CaseWorkflow.run,
@@ -71,8 +81,8 @@ async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
                 case_id=row.case_id,
                 policy=Policy(),
                 open=open_case(row),
-                clock=BusinessClock(origin=origin, day_seconds=0.05),
-                until=origin + timedelta(days=70),
+                clock=BusinessClock(origin=origin, day_seconds=0.03),
+                until=origin + timedelta(days=330),
             ),
             id=row.case_id,
             task_queue=queue,
