@@ -8,7 +8,7 @@ own state by construction.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.delinquency import bucket_label
@@ -37,7 +37,12 @@ class Decision:
         self.events: list[Event] = []
 
     def emit(self, event_type: type[Any], at: datetime | None = None, **fields: Any) -> None:
-        event = event_type(seq=self.state.seq + 1, at=at or self.now, **fields)
+        # Every event is stamped in UTC, also those a calendar rule dates at a bank-local
+        # midnight: durations added to an event's time later (the letter's 10 days) are
+        # then the same before and after the state is serialised (continue-as-new turns
+        # a zone into a fixed offset, which would move a deadline across daylight saving).
+        moment = (at or self.now).astimezone(UTC)
+        event = event_type(seq=self.state.seq + 1, at=moment, **fields)
         self.state = evolve(self.state, event)
         self.events.append(event)
 

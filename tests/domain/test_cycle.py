@@ -43,11 +43,12 @@ With no payments the default case runs like this (0.05 % a day = 0.0005):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from domain.commands import PromiseToPay
+from domain.commands import AdvanceTime, PromiseToPay
+from domain.cycle import scheduled
 from domain.events import (
     BucketChanged,
     ChargedOff,
@@ -57,11 +58,15 @@ from domain.events import (
     StageChanged,
     StatementIssued,
 )
+from domain.intake import open_case as opening
 from domain.policy import CyclePolicy, Policy
+from domain.simulation import CaseRun
+from domain.state import CaseState
 from tests.domain.conftest import (
     actor,
     advance,
     bank_time,
+    make_row,
     of_type,
     open_case,
     pay,
@@ -539,3 +544,21 @@ def test_the_statement_falls_at_midnight_in_the_banks_time_zone_whatever_zone_no
     # opened 2026-03-01 00:00 Shanghai = 2026-02-28 16:00 London: the case opened on
     # 02-28 London time, so 5 days of interest: 10,000.00 x 0.0005 x 5 = 25.00
     assert statement.balance.interest == D("25.00")
+
+
+def test_the_letter_deadline_is_the_same_after_the_state_is_serialised_across_dst() -> None:
+    """A case carried across continue-as-new is serialised; its deadlines must not move.
+    Bank in New York: the statement of 5 March (a bank-local midnight) moves the case to
+    `letter`; daylight saving starts on 8 March, inside the 10-day response window."""
+    policy = Policy(cycle=CyclePolicy(bank_timezone="America/New_York"))
+    run = CaseRun(policy, "case-DST")
+    placed = make_row(
+        statement_day=5, oldest_unpaid_due_date="2025-12-25", timezone="America/New_York"
+    )
+    run.apply(opening(placed), datetime(2026, 3, 2, 5, 0, tzinfo=UTC))  # 00:00 in New York
+    run.apply(AdvanceTime(), datetime(2026, 3, 5, 6, 0, tzinfo=UTC))
+    assert run.state.stage == "letter"
+    carried = CaseState.model_validate_json(run.state.model_dump_json())
+    before = [i for i in scheduled(run.state, policy) if i.rule == "letter_window"]
+    after = [i for i in scheduled(carried, policy) if i.rule == "letter_window"]
+    assert before == after and len(before) == 1
