@@ -178,24 +178,6 @@ Command = OpenCase | AdvanceTime | ReceivePayment | RecordContactAttempt | Overr
 
 #: Any command, discriminated by `kind`, for carrying commands in messages and scripts.
 AnyCommand = Annotated[
-    OpenCase
-    | AdvanceTime
-    | ReceivePayment
-    | RecordContactAttempt
-    | PromiseToPay
-    | InstallmentPlan
-    | Waiver
-    | Settlement
-    | Pause
-    | Resume
-    | CeaseContact
-    | OpenDispute
-    | ResolveDispute
-    | Escalate
-    | EarlyPlacement
-    | PackagePlacement
-    | Recall
-    | RecordLegalMilestone
-    | CloseCase,
+    OpenCase | AdvanceTime | ReceivePayment | RecordContactAttempt | Override,
     Field(discriminator="kind"),
 ]
