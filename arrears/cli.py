@@ -427,15 +427,15 @@ def purge_command(
 
 
 _LATER = {
-    "report": ("Portfolio reports.", 5),
+    "report": "Portfolio reports on the live book (meanwhile: `arrears simulate --portfolio`).",
 }
 
 
-def _later(name: str, summary: str, issue: int) -> None:
+def _later(name: str, summary: str) -> None:
     def command(
         args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
     ) -> None:
-        raise NotYetAvailable(f"`arrears {name}` is not yet available (issue {issue})")
+        raise NotYetAvailable(f"`arrears {name}` is not yet available")
 
     command.__doc__ = f"{summary} (not yet available)"
     app.command(
@@ -444,8 +444,8 @@ def _later(name: str, summary: str, issue: int) -> None:
     )(command)
 
 
-for _name, (_summary, _issue) in _LATER.items():
-    _later(_name, _summary, _issue)
+for _name, _summary in _LATER.items():
+    _later(_name, _summary)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
