@@ -67,7 +67,7 @@ def _planned(request: ContactRequest) -> PlannedContact:
 
 
 def _result(answer: ContactReply, attempted_at: datetime) -> ContactResult:
-    return ContactResult(attempted_at=attempted_at, **answer.model_dump())
+    return ContactResult(attempted_at=attempted_at, **answer._asdict())
 
 
 class SimulatedProvider:

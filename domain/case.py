@@ -32,6 +32,7 @@ from domain.policy import Policy
 from domain.state import CaseState
 
 __all__ = [
+    "check_forward",
     "decide",
     "decide_with_state",
     "evolve",
@@ -61,13 +62,7 @@ def decide_with_state(
     already at hand; a caller that keeps a running state (the simulation loop, the
     workflow) takes it instead of evolving every event a second time. It is equal to
     `fold(events, state)` by construction (the same `evolve` over the same events)."""
-    # The guards run on every decision: written as `if ... raise` (what `check` does)
-    # so that the passing case builds no arguments for a refusal.
-    if now.tzinfo is None:
-        raise DomainError("time", "`now` must carry a time zone", now=now)
-    now = _utc(now)
-    if state.as_of is not None and now < state.as_of:
-        raise DomainError("time_runs_forward", "time cannot go back", now=now, as_of=state.as_of)
+    now = check_forward(state, now)
     d = Decision(state, now, policy)
     if isinstance(command, OpenCase):
         _open(d, command)
@@ -87,6 +82,19 @@ def decide_with_state(
             check_override(d.state, command, now, policy)
             apply_override(d, command)
     return d.events, d.state
+
+
+def check_forward(state: CaseState, now: datetime) -> datetime:
+    """`now` in UTC, refused when it has no zone or lies before the case's last event:
+    business time only runs forward. The guard every decision passes first."""
+    # Written as `if ... raise` (what `check` does) so that the passing case, run on
+    # every decision, builds no arguments for a refusal.
+    if now.tzinfo is None:
+        raise DomainError("time", "`now` must carry a time zone", now=now)
+    now = now.astimezone(UTC)
+    if state.as_of is not None and now < state.as_of:
+        raise DomainError("time_runs_forward", "time cannot go back", now=now, as_of=state.as_of)
+    return now
 
 
 def _utc(now: datetime) -> datetime:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.commands import RecordContactAttempt
 from domain.errors import DomainError, check
 from domain.events import AccountFacts, Channel, PhoneLine, Target
@@ -32,23 +30,12 @@ _UNANSWERED = frozenset({"no_answer", "busy", "left_message"})
 _CALLING_STAGES = frozenset({"phone", "letter", "visit"})
 
 
-class PlannedContact(BaseModel):
-    """One attempt the policy calls for, not before `planned_at`."""
+class PlannedContact(NamedTuple):
+    """One attempt the policy calls for, not before `planned_at`.
 
-    model_config = ConfigDict(frozen=True)
-
-    channel: Channel
-    target: Target
-    planned_at: datetime
-    line: PhoneLine | None = None
-    contact_index: int | None = None
-    purpose: str
-
-
-class _Proposal(NamedTuple):
-    """An attempt a track proposes, and once moved into the contact window, what `_plan`
-    remembers. A plain tuple, cheap to make: the validated `PlannedContact` is built only
-    for the attempts a caller is handed (`plan`, `due`), once, at its final time."""
+    A plain tuple, not a pydantic model: it is made for every track at every step and
+    never crosses a boundary (the workflow copies it into the activity's request, which
+    is validated), so validating it again would only cost time."""
 
     channel: Channel
     target: Target
@@ -172,7 +159,7 @@ def plan(state: CaseState, policy: Policy, now: datetime | None = None) -> list[
     No attempt is planned before the state's last event, nor before `now` when the caller
     knows that business time has moved on without an event (a wake-up with nothing to do).
     """
-    return [_planned(p) for p in _plan(state, policy, now)]
+    return list(_plan(state, policy, now))
 
 
 def due(state: CaseState, now: datetime, policy: Policy) -> list[PlannedContact]:
@@ -184,15 +171,15 @@ def due(state: CaseState, now: datetime, policy: Policy) -> list[PlannedContact]
     """
     if state.account is None or not in_window(now, state.account.timezone, policy.contact):
         return []
-    return [_planned(p) for p in _plan(state, policy, None) if p.planned_at <= now]
+    return [p for p in _plan(state, policy, None) if p.planned_at <= now]
 
 
 @remember_last
-def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[_Proposal, ...]:
-    """`plan` as proposals at their final times, remembered for the last state: the loop
-    asks for the same state's plan in `next_wakeup` and again in `due` (`domain.memo`
-    says why that is safe). A `PlannedContact` is built only for what a caller takes:
-    `next_contact_at` needs just the earliest time."""
+def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[PlannedContact, ...]:
+    """`plan` as an immutable tuple, remembered for the last state: the loop asks for
+    the same state's plan in `next_wakeup` and again in `due` (`domain.memo` says why
+    that is safe). Each track proposes its attempt at its earliest time; here it is
+    moved into the contact window."""
     if not state.opened or suppressed(state) or state.account is None:
         return ()
     assert state.as_of is not None and state.stage_entered_at is not None
@@ -207,28 +194,18 @@ def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[_Prop
     ]
     tz = state.account.timezone
     placed = [
-        _Proposal(
-            p.channel,
-            p.target,
-            window_open_at(max(p.planned_at, floor), tz, policy.contact),
-            p.purpose,
-            p.line,
-            p.contact_index,
-        )
-        for p in proposals
+        _placed(p, window_open_at(max(p.planned_at, floor), tz, policy.contact)) for p in proposals
     ]
-    return tuple(sorted(placed, key=lambda p: p.planned_at))
+    return tuple(sorted(placed, key=_at))
 
 
-def _planned(p: _Proposal) -> PlannedContact:
-    return PlannedContact(
-        channel=p.channel,
-        target=p.target,
-        planned_at=p.planned_at,
-        line=p.line,
-        contact_index=p.contact_index,
-        purpose=p.purpose,
-    )
+def _placed(p: PlannedContact, at: datetime) -> PlannedContact:
+    """`p` planned at `at` (`p` itself when that is its time already, the common case)."""
+    return p if at is p.planned_at else p._replace(planned_at=at)
+
+
+def _at(p: PlannedContact) -> datetime:
+    return p.planned_at
 
 
 def check_attempt(state: CaseState, c: RecordContactAttempt, now: datetime, policy: Policy) -> None:
@@ -337,7 +314,7 @@ def _account(state: CaseState) -> AccountFacts:
     return state.account
 
 
-def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[_Proposal]:
+def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[PlannedContact]:
     """M0: an SMS at once (within 24 h of the missed due date, or at the first window
     moment of a case opened later), and again 5 days after the first. No calls."""
     if state.stage != "reminder" or state.stage_sms >= 2:
@@ -347,7 +324,7 @@ def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[_Proposal]:
     else:
         assert state.last_sms_at is not None
         when = _utc(state.last_sms_at) + timedelta(days=policy.reminder_second_sms_after_days)
-    return [_Proposal(channel="sms", target="debtor", planned_at=when, purpose="reminder")]
+    return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="reminder")]
 
 
 def _calls_wanted(state: CaseState, policy: Policy) -> bool:
@@ -357,14 +334,14 @@ def _calls_wanted(state: CaseState, policy: Policy) -> bool:
     return not (state.bucket <= 1 and state.total < policy.contact.m1_call_threshold)
 
 
-def _weekly_sms(state: CaseState, policy: Policy) -> list[_Proposal]:
+def _weekly_sms(state: CaseState, policy: Policy) -> list[PlannedContact]:
     if state.stage not in _CALLING_STAGES or _calls_wanted(state, policy):
         return []
     since = _entered(state)
     last = state.last_sms_at if state.last_sms_at and state.last_sms_at >= since else None
     every = timedelta(days=policy.contact.m1_sms_every_days)
     when = since if last is None else _utc(last) + every
-    return [_Proposal(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
+    return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
 
 
 def _good_lines(state: CaseState) -> list[PhoneLine]:
@@ -379,7 +356,7 @@ def _calls_in_last_week(records: tuple[ContactRecord, ...], at: datetime) -> lis
     )
 
 
-def _debtor_calls(state: CaseState, policy: Policy) -> list[_Proposal]:
+def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
     """Calls to the debtor on the weekly cadence, rotating over the lines that work.
 
     The gap between calls is whole days (7 // required): 3 a week -> every 2 days, 4 a
@@ -412,7 +389,9 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[_Proposal]:
             when = max(when, recent[-rules.max_calls_per_7_days] + WEEK)
     when, line = _line_with_room(state, lines, when, rules)
     return [
-        _Proposal(channel="call", target="debtor", line=line, planned_at=when, purpose="cadence")
+        PlannedContact(
+            channel="call", target="debtor", line=line, planned_at=when, purpose="cadence"
+        )
     ]
 
 
@@ -434,7 +413,7 @@ def _line_with_room(
     return at_local(local_date(when, tz) + timedelta(days=1), rules.window_start, tz), rotation[0]
 
 
-def _third_party_calls(state: CaseState, policy: Policy) -> list[_Proposal]:
+def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
     """POLICY §5: registered contacts only, only to locate a debtor we cannot reach,
     at most one call per contact per week (Regulation F: once per person).
 
@@ -469,31 +448,33 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[_Proposal]:
         return []
     when, index = min(candidates)
     return [
-        _Proposal(
+        PlannedContact(
             channel="call", target="contact", contact_index=index, planned_at=when, purpose="locate"
         )
     ]
 
 
-def _letters(state: CaseState) -> list[_Proposal]:
+def _letters(state: CaseState) -> list[PlannedContact]:
     """M3 on entry: a demand letter to the home and to the work address."""
     if state.stage != "letter":
         return []
     return [
-        _Proposal(channel="letter", target=address, planned_at=_entered(state), purpose="demand")
+        PlannedContact(
+            channel="letter", target=address, planned_at=_entered(state), purpose="demand"
+        )
         for address in _account(state).addresses
         if address not in state.letters_sent
     ]
 
 
-def _visit(state: CaseState) -> list[_Proposal]:
+def _visit(state: CaseState) -> list[PlannedContact]:
     """Stage visit: one field visit, the day after the stage began, home address first."""
     addresses = _account(state).addresses
     if state.stage != "visit" or state.visit_done or not addresses:
         return []
     target: Target = "home_address" if "home_address" in addresses else "work_address"
     return [
-        _Proposal(
+        PlannedContact(
             channel="visit",
             target=target,
             planned_at=_utc(_entered(state)) + timedelta(days=1),

@@ -118,16 +118,20 @@ def next_due_at(state: CaseState, policy: Policy) -> datetime | None:
     return items[0].at if items else None
 
 
+def calendar_due(state: CaseState, now: datetime, policy: Policy) -> bool:
+    """Whether a calendar rule is due at or before `now` (`run_due` would run one)."""
+    items = _schedule(state, policy)
+    return bool(items) and items[0].at <= now
+
+
 def run_due(decision: Decision) -> None:
     """Run, in time order, every scheduled rule due at or before `decision.now`.
 
     A rule already overdue when the case learns of it (a case placed beyond 180 DPD is
     charged off as it opens) runs at the case's latest event time, never before it:
     a timeline never goes back in time."""
-    while True:
+    while calendar_due(decision.state, decision.now, decision.policy):
         items = _schedule(decision.state, decision.policy)
-        if not items or items[0].at > decision.now:
-            return
         as_of = decision.state.as_of
         at = items[0].at if as_of is None else max(items[0].at, as_of)
         _RULES[items[0].rule](decision, at)

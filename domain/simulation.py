@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.case import decide_with_state, next_wakeup, reject_with_state
+from domain.case import check_forward, decide_with_state, next_wakeup, reject_with_state
 from domain.commands import (
     AdvanceTime,
     AnyCommand,
@@ -24,6 +24,7 @@ from domain.commands import (
     RecordContactAttempt,
 )
 from domain.contact import PlannedContact, due
+from domain.cycle import calendar_due
 from domain.delinquency import bucket_label, days_past_due, oldest_past_due
 from domain.errors import OverrideRejected
 from domain.events import Actor, Channel, Event, Outcome
@@ -78,10 +79,11 @@ class ContactOutcomes(BaseModel):
         )
 
 
-class ContactReply(BaseModel):
-    """What a provider reports about one attempt (its outcome is an input to the policy)."""
+class ContactReply(NamedTuple):
+    """What a provider reports about one attempt (its outcome is an input to the policy).
 
-    model_config = ConfigDict(frozen=True)
+    A plain tuple: the activity turns it into its validated `ContactResult`, and the
+    simulations into a validated `RecordContactAttempt`."""
 
     outcome: Outcome
     collector_ids: tuple[str, ...] = ()
@@ -245,8 +247,16 @@ class CaseRun:
         return new
 
     def wake(self, now: datetime, outcome_of: ReplyTo) -> list[Event]:
-        """Run the calendar up to `now`, then every contact attempt due at `now`."""
-        new = self.apply(_ADVANCE, now)
+        """Run the calendar up to `now`, then every contact attempt due at `now`.
+
+        Most wake-ups are for a contact attempt with no calendar rule due: then the
+        `AdvanceTime` decision would emit nothing and return the same state, so it is
+        not asked for (its time guard still runs)."""
+        if calendar_due(self.state, now, self.policy):
+            new = self.apply(_ADVANCE, now)
+        else:
+            check_forward(self.state, now)
+            new = []
         for _ in range(_MAX_STEPS_PER_MOMENT):
             attempts = due(self.state, now, self.policy)
             if not attempts or self.state.closed:

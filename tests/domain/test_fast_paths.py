@@ -4,6 +4,7 @@ Each shortcut is checked against the computation it replaces, over whole case hi
 the shipped scenarios (holds, promises, legal, placements; both policy profiles) and a
 year of seeded debtors on varied accounts (calls, payments, statements, charge-off).
 - `decide_with_state`: its state is `fold` of its events, and its events are `decide`'s;
+- `calendar_due`: when it says no, `AdvanceTime` decides nothing (`CaseRun.wake`);
 - `evolve._updated`: the same instance `model_copy(update=...)` makes;
 - the remembered plan and schedule: the same as computed afresh, and never shared;
 - `bucket_number`: the same count as stepping from statement date to statement date.
@@ -116,6 +117,31 @@ def test_decide_with_state_gives_decides_events_and_their_fold(runs: list[CaseRu
             events, after = decide_with_state(state, AdvanceTime(), later, run.policy)
             assert events == decide(state, AdvanceTime(), later, run.policy)
             assert after == fold(events, state)
+
+
+def test_a_wake_up_with_no_calendar_rule_due_would_decide_nothing(runs: list[CaseRun]) -> None:
+    """`CaseRun.wake` skips the `AdvanceTime` decision when `calendar_due` says no: that
+    is safe only while advancing time does nothing but run the calendar rules due."""
+    skipped = ran = 0
+    for run in runs:
+        rebuilt = list(states(run))
+        for state, event in zip(rebuilt, run.events, strict=False):
+            if not state.opened or state.closed or state.as_of is None:
+                continue
+            calendar = cycle.next_due_at(state, run.policy)
+            moments = [state.as_of, max(event.at, state.as_of)]
+            if calendar is not None:
+                before = calendar - timedelta(seconds=1)
+                moments += [max(before, state.as_of), max(calendar, state.as_of)]
+            for moment in moments:
+                events, after = decide_with_state(state, AdvanceTime(), moment, run.policy)
+                if cycle.calendar_due(state, moment, run.policy):
+                    ran += 1
+                    assert events
+                else:
+                    skipped += 1
+                    assert events == [] and after is state
+    assert skipped > 1000 and ran > 100, (skipped, ran)
 
 
 def test_updated_makes_what_model_copy_makes(runs: list[CaseRun]) -> None:
