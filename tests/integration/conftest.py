@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.support import free_port
+from tests.support import free_ports
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
 
@@ -64,9 +64,13 @@ class StackEnv:
     """Environment for an `arrears` process with its own data directory and ports."""
 
     home: Path
-    temporal_port: int = field(default_factory=free_port)
-    ui_port: int = field(default_factory=free_port)
-    pg_port: int = field(default_factory=free_port)
+    temporal_port: int = field(init=False)
+    ui_port: int = field(init=False)
+    pg_port: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Drawn together: three separate free_port() calls can return the same port twice.
+        self.temporal_port, self.ui_port, self.pg_port = free_ports(3)
 
     def as_env(self) -> dict[str, str]:
         env = {
