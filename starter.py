@@ -4,8 +4,9 @@
 validated; a good row is recorded in `placement_records` (the only home of personal data)
 and its workflow started with bounded concurrency. A workflow id is the case id, so a
 second import of the same file (or an interrupted one run again) starts only what is
-missing: the rest is "already running". Rejections go to a CSV report with line, column
-and reason — never the rejected value.
+missing: the rest is "already running". A later file placing an account whose case has
+ended is rejected with that reason (a closed case is not reopened). Rejections go to a CSV
+report with line, column and reason — never the rejected value.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -35,9 +36,21 @@ from workflows.case_io import BusinessClock, CaseInput
 REPORT_COLUMNS = ("line", "column", "reason")
 BATCH = 200  # rows kept in PostgreSQL per statement
 DUPLICATE_REASON = "this account_id appears earlier in the same file (line {line})"
+ENDED_REASON = (
+    "the case {case_id} of this account has ended ({status}); a new placement of an account "
+    "whose case has ended is not started (a closed case is not reopened)"
+)
 
 
 Rejecter = Callable[[int, Sequence[tuple[str, str]]], None]
+
+
+class _Start(NamedTuple):
+    """A kept row on its way to its workflow start."""
+
+    line: int
+    row: PlacementRow
+    placed_before: bool  # an earlier, different file placed this account already
 
 
 @dataclass
@@ -83,7 +96,7 @@ class Importer:
         two is bounded, so memory stays flat whatever the file's size.
         """
         self.summary.report = str(report)
-        starts: asyncio.Queue[PlacementRow | None] = asyncio.Queue(maxsize=self.concurrency * 4)
+        starts: asyncio.Queue[_Start | None] = asyncio.Queue(maxsize=self.concurrency * 4)
         with report.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
@@ -97,8 +110,8 @@ class Importer:
                     progress(self.summary)
 
             async def start_rows() -> None:
-                while (row := await starts.get()) is not None:
-                    await self._start(row)
+                while (item := await starts.get()) is not None:
+                    await self._start(item, reject)
                     if progress:
                         progress(self.summary)
 
@@ -128,12 +141,12 @@ class Importer:
         batch: list[tuple[int, PlacementRow]],
         digest: str,
         reject: Rejecter,
-        starts: asyncio.Queue[PlacementRow | None],
+        starts: asyncio.Queue[_Start | None],
     ) -> None:
         """Keep a batch of rows (personal data included) before their workflows start,
         and queue the starts. An account already seen earlier in the same file is
         rejected; a re-run of the same file (same line) or a later file placing the
-        account again goes on to the start, which finds the case already running."""
+        account again goes on to the start, which finds the case already there."""
         first_line: dict[str, int] = {}
         unique: list[tuple[int, PlacementRow]] = []
         for line, row in batch:
@@ -160,13 +173,22 @@ class Importer:
             for r in stored
             if not r["inserted"] and r["source_file"] == digest
         }
+        elsewhere = {
+            r["case_id"] for r in stored if not r["inserted"] and r["source_file"] != digest
+        }
         for line, row in unique:
             if earlier.get(row.case_id, line) != line:
                 reject(line, (("account_id", DUPLICATE_REASON.format(line=earlier[row.case_id])),))
             else:
-                await starts.put(row)
+                await starts.put(_Start(line, row, row.case_id in elsewhere))
 
-    async def _start(self, row: PlacementRow) -> None:
+    async def _start(self, item: _Start, reject: Rejecter) -> None:
+        """Start the row's case; a case already there is left alone. When a later file
+        places an account whose case has ended (cured, settled, closed, terminated), the
+        row is rejected with that reason rather than counted as running: starting it
+        would need a new case identity (DECISIONS: re-placement), and operations must
+        see that the new delinquency is not being collected."""
+        row = item.row
         case_input = CaseInput(
             case_id=row.case_id,
             policy=self.policy,
@@ -183,9 +205,22 @@ class Importer:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
         except WorkflowAlreadyStartedError:
-            self.summary.already_running += 1
+            status = await self._ended(row.case_id) if item.placed_before else None
+            if status is not None:
+                reason = ENDED_REASON.format(case_id=row.case_id, status=status)
+                reject(item.line, (("account_id", reason),))
+            else:
+                self.summary.already_running += 1
             return
         self.summary.started += 1
+
+    async def _ended(self, case_id: str) -> str | None:
+        """How the case's workflow ended (`completed`, `terminated`, ...), None if running."""
+        description = await self.client.get_workflow_handle(case_id).describe()
+        status = description.status
+        if status is None or status == WorkflowExecutionStatus.RUNNING:
+            return None
+        return status.name.lower()
 
 
 def _columns(rows: list[tuple[int, PlacementRow]], digest: str) -> list[list[Any]]:

@@ -147,6 +147,51 @@ async def test_an_import_starts_every_good_row_once_and_reports_every_bad_row(
     assert json.loads(out.strip().splitlines()[-1])["already_running"] == GOOD_ROWS
 
 
+def _write_rows(path: Path, accounts: list[str], **changes: str) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for account in accounts:
+            writer.writerow({**GOOD, "account_id": account, **changes})
+
+
+async def test_a_later_file_placing_an_account_whose_case_has_ended_rejects_it_with_that_reason(
+    stack, tmp_path: Path
+) -> None:
+    """Not counted as "already running": operations must see that the new delinquency of
+    an account whose case has ended is not being collected."""
+    stack_env, env, _ = stack
+    accounts = [f"END{uuid.uuid4().hex[:6].upper()}{n}" for n in range(2)]
+    first, later = tmp_path / "march.csv", tmp_path / "april.csv"
+    _write_rows(first, accounts)
+    _write_rows(later, accounts, principal="9500.00")  # next month's file: other balances
+    code, out, err = await run_arrears("import", str(first), env=env, timeout=120)
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["started"] == 2
+
+    client = await connect(Settings(temporal_port=stack_env.temporal_port))
+    await client.get_workflow_handle(f"case-{accounts[0]}").terminate(reason="test: case ended")
+
+    report = tmp_path / "april.csv.rejected.csv"  # the default: beside the file
+    code, out, err = await run_arrears("import", str(later), env=env, timeout=120)
+    assert code == 1, err
+    assert json.loads(out.strip().splitlines()[-1]) == {
+        "started": 0,
+        "already_running": 1,
+        "rejected": 1,
+        "report": str(report),
+    }
+    rows = list(csv.DictReader(report.open(encoding="utf-8")))
+    assert [(r["line"], r["column"]) for r in rows] == [("2", "account_id")]
+    assert f"case-{accounts[0]}" in rows[0]["reason"] and "ended (terminated)" in rows[0]["reason"]
+
+    # The first file again: its placements were handled, nothing is new and nothing wrong.
+    code, out, err = await run_arrears("import", str(first), env=env, timeout=120)
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert (summary["started"], summary["already_running"], summary["rejected"]) == (0, 2, 0)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
