@@ -176,11 +176,28 @@ class Importer:
         elsewhere = {
             r["case_id"] for r in stored if not r["inserted"] and r["source_file"] != digest
         }
+        ended = await self._ended_in_store(elsewhere)
         for line, row in unique:
             if earlier.get(row.case_id, line) != line:
                 reject(line, (("account_id", DUPLICATE_REASON.format(line=earlier[row.case_id])),))
+            elif row.case_id in ended:
+                reason = ENDED_REASON.format(case_id=row.case_id, status=ended[row.case_id])
+                reject(line, (("account_id", reason),))
             else:
                 await starts.put(_Start(line, row, row.case_id in elsewhere))
+
+    async def _ended_in_store(self, case_ids: set[str]) -> dict[str, str]:
+        """{case id: outcome} of the cases the event store shows ended. Asked before the
+        start, because Temporal forgets an ended workflow after its retention period: the
+        start would then succeed, and the new case's events would collide with the old."""
+        if not case_ids:
+            return {}
+        rows = await self.pool.fetch(
+            "SELECT case_id, outcome FROM cases"
+            " WHERE case_id = ANY($1::text[]) AND outcome IS NOT NULL",
+            sorted(case_ids),
+        )
+        return {r["case_id"]: r["outcome"] for r in rows}
 
     async def _start(self, item: _Start, reject: Rejecter) -> None:
         """Start the row's case; a case already there is left alone. When a later file
@@ -215,7 +232,8 @@ class Importer:
         self.summary.started += 1
 
     async def _ended(self, case_id: str) -> str | None:
-        """How the case's workflow ended (`completed`, `terminated`, ...), None if running."""
+        """How the case's workflow ended (`terminated`, ...), None if it runs: for a case
+        ended without an outcome in the store (an operator terminated its workflow)."""
         description = await self.client.get_workflow_handle(case_id).describe()
         status = description.status
         if status is None or status == WorkflowExecutionStatus.RUNNING:

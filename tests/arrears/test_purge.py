@@ -27,15 +27,12 @@ from arrears.db import _init_connection, create_pool, migrate
 from arrears.policies import load_policy
 from arrears.purge import PurgeResult, purge, years_before
 from domain.events import (
-    AccountFacts,
     CaseClosed,
-    CaseOpened,
-    Event,
-    PaymentReceived,
     Placed,
     Recalled,
 )
 from starter import Importer, open_placements
+from tests.stored_cases import add_case, opened_event
 from tests.support import free_port
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
@@ -43,7 +40,6 @@ SAMPLE = Path(__file__).parents[2] / "examples" / "placement.csv"
 BEFORE = date(2026, 3, 1)
 CN_CARD = load_policy("cn-card")  # 5 years after close, bank time Asia/Shanghai
 SHANGHAI = timedelta(hours=8)
-PERSONAL = {"debtor_name": "Test Debtor", "mobile": "+8613800000000", "national_id": "X1"}
 
 
 @pytest.fixture
@@ -59,64 +55,6 @@ async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
 def _years_ago(years: int) -> datetime:
     """Noon UTC, `years` before BEFORE."""
     return datetime(BEFORE.year - years, BEFORE.month, BEFORE.day, 12, tzinfo=UTC)
-
-
-def _opened(seq: int, at: datetime, account_id: str) -> CaseOpened:
-    return CaseOpened(
-        seq=seq,
-        at=at,
-        account=AccountFacts(
-            account_id=account_id, credit_limit=Decimal("10000.00"), statement_day=5,
-            grace_days=20,
-        ),
-        policy="cn-card",
-        principal=Decimal("1000.00"), interest=Decimal("0.00"), fees=Decimal("0.00"),
-        oldest_unpaid_due_date=at.date() - timedelta(days=40),
-        unpaid_minimum=Decimal("100.00"),
-        last_statement_date=at.date() - timedelta(days=10),
-        accrual_from=at.date() - timedelta(days=10),
-    )  # fmt: skip
-
-
-async def add_case(
-    pool: asyncpg.Pool,
-    account_id: str,
-    *,
-    closed_at: datetime | None,
-    paid: bool = True,
-    opened_at: datetime | None = None,
-) -> str:
-    """One case as the workers leave it: opened (paid, and closed when `closed_at`), with
-    its placement record holding personal data. Returns the case id."""
-    case_id = f"case-{account_id}"
-    opened_at = opened_at or (closed_at or _years_ago(0)) - timedelta(days=200)
-    events: list[Event] = [_opened(1, opened_at, account_id)]
-    if paid:
-        events.append(
-            PaymentReceived(
-                seq=2, at=opened_at + timedelta(days=30), reference=f"P-{account_id}",
-                amount=Decimal("1000.00"), to_fees=Decimal("0.00"), to_interest=Decimal("0.00"),
-                to_principal=Decimal("1000.00"), unapplied=Decimal("0.00"),
-                paid_on=(opened_at + timedelta(days=30)).date(),
-            )
-        )  # fmt: skip
-    if closed_at is not None:
-        events.append(CaseClosed(seq=len(events) + 1, at=closed_at, outcome="cured"))
-    summary = CaseSummary(
-        account_id=account_id, policy="cn-card", stage="phone", bucket="M0", dpd=0,
-        principal=Decimal("0.00") if paid else Decimal("1000.00"), interest=Decimal("0.00"),
-        fees=Decimal("0.00"), agency=None, hand=None, holds=[], charged_off=False,
-        outcome="cured" if closed_at is not None else None, opened_at=opened_at,
-        as_of=closed_at or opened_at,
-    )  # fmt: skip
-    await EventStore(pool).append(case_id, events, summary)
-    await pool.execute(
-        "INSERT INTO placement_records (case_id, account_id, personal, facts, source_file,"
-        " source_line) VALUES ($1, $2, $3, $4, 'sha256-of-file', 2)",
-        case_id, account_id, {**PERSONAL, "account_id": account_id},
-        {"credit_limit": "10000.00", "principal": "1000.00"},
-    )  # fmt: skip
-    return case_id
 
 
 async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple[Any, ...]]]:
@@ -360,7 +298,7 @@ async def test_the_application_role_holds_every_right_import_and_the_workers_use
             as_of=opened,
         )  # fmt: skip
         store = EventStore(app)
-        await store.append(case_id, [_opened(1, opened, batch[0][1].account_id)], summary)
+        await store.append(case_id, [opened_event(1, opened, batch[0][1].account_id)], summary)
         await store.append(
             case_id,
             [

@@ -7,15 +7,19 @@ import csv
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
+from temporalio.service import RPCError
 
+from arrears.db import create_pool
 from arrears.sample import COLUMNS
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from tests.integration.conftest import ArrearsProcess, StackEnv, run_arrears
+from tests.stored_cases import add_case
 
 pytestmark = pytest.mark.integration
 
@@ -159,18 +163,26 @@ async def test_a_later_file_placing_an_account_whose_case_has_ended_rejects_it_w
     stack, tmp_path: Path
 ) -> None:
     """Not counted as "already running": operations must see that the new delinquency of
-    an account whose case has ended is not being collected."""
-    stack_env, env, _ = stack
-    accounts = [f"END{uuid.uuid4().hex[:6].upper()}{n}" for n in range(2)]
+    an account whose case has ended is not being collected. Ended is known from Temporal
+    (a terminated workflow) or from the event store (an outcome; Temporal forgets ended
+    workflows after its retention period, and a start would then succeed)."""
+    stack_env, env, pg_url = stack
+    tag = uuid.uuid4().hex[:6].upper()
+    terminated, running, cured = (f"END{tag}{n}" for n in range(3))
     first, later = tmp_path / "march.csv", tmp_path / "april.csv"
-    _write_rows(first, accounts)
-    _write_rows(later, accounts, principal="9500.00")  # next month's file: other balances
+    _write_rows(first, [terminated, running])
+    _write_rows(later, [terminated, running, cured], principal="9500.00")  # next month's file
     code, out, err = await run_arrears("import", str(first), env=env, timeout=120)
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[-1])["started"] == 2
 
     client = await connect(Settings(temporal_port=stack_env.temporal_port))
-    await client.get_workflow_handle(f"case-{accounts[0]}").terminate(reason="test: case ended")
+    await client.get_workflow_handle(f"case-{terminated}").terminate(reason="test: case ended")
+    pool = await create_pool(pg_url, max_size=2)
+    try:  # placed by an earlier file and cured; its workflow is gone from Temporal
+        await add_case(pool, cured, closed_at=datetime(2026, 3, 20, 12, tzinfo=UTC))
+    finally:
+        await pool.close()
 
     report = tmp_path / "april.csv.rejected.csv"  # the default: beside the file
     code, out, err = await run_arrears("import", str(later), env=env, timeout=120)
@@ -178,12 +190,15 @@ async def test_a_later_file_placing_an_account_whose_case_has_ended_rejects_it_w
     assert json.loads(out.strip().splitlines()[-1]) == {
         "started": 0,
         "already_running": 1,
-        "rejected": 1,
+        "rejected": 2,
         "report": str(report),
     }
-    rows = list(csv.DictReader(report.open(encoding="utf-8")))
-    assert [(r["line"], r["column"]) for r in rows] == [("2", "account_id")]
-    assert f"case-{accounts[0]}" in rows[0]["reason"] and "ended (terminated)" in rows[0]["reason"]
+    rows = sorted(csv.DictReader(report.open(encoding="utf-8")), key=lambda r: int(r["line"]))
+    assert [(r["line"], r["column"]) for r in rows] == [("2", "account_id"), ("4", "account_id")]
+    assert f"case-{terminated} " in rows[0]["reason"] and "ended (terminated)" in rows[0]["reason"]
+    assert f"case-{cured} " in rows[1]["reason"] and "ended (cured)" in rows[1]["reason"]
+    with pytest.raises(RPCError):  # nothing was started for the cured account
+        await client.get_workflow_handle(f"case-{cured}").describe()
 
     # The first file again: its placements were handled, nothing is new and nothing wrong.
     code, out, err = await run_arrears("import", str(first), env=env, timeout=120)
