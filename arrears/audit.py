@@ -1,5 +1,6 @@
 """Auditing a case: replay its recorded histories against today's code, rebuild its
-timeline from the histories alone, and reconcile that timeline with PostgreSQL.
+timeline from the histories alone, check each contact attempt's record against POLICY
+§5, and reconcile that timeline with PostgreSQL.
 
 Every problem is a sentence naming the case; an empty list means the case verifies.
 """
@@ -19,8 +20,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from activities.event_store import EventStore, payload_of
-from domain.events import Event
+from domain.contact import record_gaps
+from domain.events import ContactAttempted, Event
 from domain.evolve import fold
+from domain.policy import Policy
 from domain.simulation import Timeline, timeline
 from workflows.case import CaseWorkflow
 from workflows.case_io import CaseInput
@@ -146,6 +149,16 @@ async def _read_models(case_id: str, events: list[Event], pool: asyncpg.Pool) ->
     return problems
 
 
+def record_problems(events: list[Event], policy: Policy) -> list[str]:
+    """Contact attempts whose record lacks what POLICY §5 requires of it."""
+    return [
+        f"contact attempt {event.seq} is {gap} (POLICY §5)"
+        for event in events
+        if isinstance(event, ContactAttempted)
+        for gap in record_gaps(event, policy.contact)
+    ]
+
+
 async def audit_case(
     case_id: str, runs: list[WorkflowHistory], pool: asyncpg.Pool | None
 ) -> CaseAudit:
@@ -157,6 +170,7 @@ async def audit_case(
     audit.problems += await replay(runs)
     audit.events, skipped = decided_events(runs)
     audit.problems += skipped
+    audit.problems += record_problems(audit.events, audit.case_input.policy)
     if pool is not None:
         audit.problems += await reconcile(case_id, audit.events, pool)
     return audit

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from domain.commands import RecordContactAttempt
 from domain.errors import DomainError, check
-from domain.events import AccountFacts, Channel, PhoneLine, Target
+from domain.events import AccountFacts, Channel, ContactAttempted, PhoneLine, Target
 from domain.localtime import at_local, local_date, zone
 from domain.memo import remember_last
 from domain.policy import ContactPolicy, Policy
@@ -295,6 +295,24 @@ def _check_third_party(
         contact_index=c.contact_index,
         calls=made,
     )
+
+
+def record_gaps(attempt: ContactAttempted, rules: ContactPolicy) -> list[str]:
+    """POLICY §5, what the record of an attempt must carry: a recording reference on
+    every call, and at least `visit_collectors` (2) collectors on a field visit.
+
+    Not a guard: the attempt has happened, and refusing its record would lose a fact.
+    What is missing is shown to the auditor instead (`arrears audit`)."""
+    gaps = []
+    if attempt.channel == "call" and not attempt.recording_ref:
+        gaps.append("a call without a recording reference")
+    collectors = len(set(attempt.collector_ids))
+    if attempt.channel == "visit" and collectors < rules.visit_collectors:
+        gaps.append(
+            f"a field visit by {collectors} collector(s), "
+            f"at least {rules.visit_collectors} required"
+        )
+    return gaps
 
 
 def next_contact_at(

@@ -29,7 +29,7 @@ from domain.commands import (
     ResolveDispute,
     Resume,
 )
-from domain.contact import in_window, plan, window_open_at
+from domain.contact import in_window, plan, record_gaps, window_open_at
 from domain.errors import DomainError
 from domain.events import ContactAttempted, Event, HoldStarted, Outcome, PromiseBroken
 from domain.localtime import zone
@@ -757,3 +757,38 @@ def test_regulation_f_calls_each_contact_only_once(policy: Policy, expected: lis
     if policy is US_REG_F:
         with pytest.raises(DomainError, match="in all"):
             record(run, bank_time("2026-04-30", 12), target="contact", contact_index=0)
+
+
+# --- what the record of an attempt must carry (POLICY §5) ------------------------------
+
+
+def _attempt(channel: str, **fields: object) -> ContactAttempted:
+    target = {"visit": "home_address", "letter": "home_address"}.get(channel, "debtor")
+    return ContactAttempted.model_validate(
+        {"seq": 7, "at": datetime(2026, 3, 5, 2, tzinfo=zone("UTC")), "channel": channel,
+         "target": target, "outcome": "no_answer" if channel == "call" else "delivered",
+         "planned_at": datetime(2026, 3, 5, 2, tzinfo=zone("UTC")), **fields}
+    )  # fmt: skip
+
+
+def test_a_call_without_a_recording_reference_is_a_gap_in_its_record() -> None:
+    rules = ContactPolicy()
+    assert record_gaps(_attempt("call", recording_ref="rec-1"), rules) == []
+    assert record_gaps(_attempt("call"), rules) == ["a call without a recording reference"]
+    assert record_gaps(_attempt("call", recording_ref=""), rules) != []
+
+
+def test_a_field_visit_needs_two_different_collectors_or_the_profiles_number() -> None:
+    pair = _attempt("visit", outcome="visited", collector_ids=("field-1", "field-2"))
+    assert record_gaps(pair, ContactPolicy()) == []
+    alone = _attempt("visit", outcome="visited", collector_ids=("field-1", "field-1"))
+    assert record_gaps(alone, ContactPolicy()) == [
+        "a field visit by 1 collector(s), at least 2 required"
+    ]
+    three = ContactPolicy(visit_collectors=3)
+    assert record_gaps(pair, three) != []
+
+
+def test_an_sms_or_a_letter_needs_neither_a_recording_nor_collectors() -> None:
+    assert record_gaps(_attempt("sms"), ContactPolicy()) == []
+    assert record_gaps(_attempt("letter"), ContactPolicy()) == []
