@@ -39,7 +39,7 @@ from temporalio.service import RPCError
 
 from arrears.case_client import RPC_TIMEOUT, is_closed, is_not_found, temporal_errors
 from arrears.errors import UsageError
-from arrears.placement_file import decoded_lines, sniff_format
+from arrears.placement_file import decoded_lines, open_bank_file
 from arrears.settings import Settings
 from domain.money import CENT, parse_amount
 from domain.placement import case_id_for
@@ -164,32 +164,10 @@ def validate_row(line: int, data: dict[str, Any]) -> Payment | Problem:
     )
 
 
-def _is_csv(path: Path, head: bytes) -> bool:
-    found = sniff_format(path, head)
-    if found is None:
-        raise PaymentsFileError(
-            f"{path}: not a payments file: expected CSV with a header row or JSON Lines"
-        )
-    return found == "csv"
-
-
 def read_payments(path: Path) -> Iterator[Payment | Problem]:
     """Every row of the file with its line number. Whole-file problems raise up front."""
-    try:
-        handle = path.open("rb")
-    except OSError as err:
-        raise PaymentsFileError(f"{path}: cannot read: {err.strerror}") from None
-    with handle:
-        head = handle.read(4096)
-        handle.seek(0)
-        body = head.removeprefix(b"\xef\xbb\xbf").strip()
-        if not body:
-            raise PaymentsFileError(f"{path}: the file is empty")
-        if body.startswith(b"["):
-            raise PaymentsFileError(
-                f"{path}: a JSON array is not JSON Lines: write one JSON object per line"
-            )
-        if _is_csv(path, head):
+    with open_bank_file(path, "payments", PaymentsFileError) as (handle, found):
+        if found == "csv":
             yield from _read_csv(path, handle)
         else:
             yield from _read_jsonl(handle)

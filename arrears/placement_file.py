@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -71,31 +72,35 @@ def sniff_format(path: Path, head: bytes) -> Format | None:
     return None
 
 
-def detect_format(path: Path, head: bytes) -> Format:
-    found = sniff_format(path, head)
-    if found is None:
-        raise PlacementFileError(
-            f"{path}: not a placement file: expected CSV with a header row or JSON Lines"
-        )
-    return found
+@contextmanager
+def open_bank_file(
+    path: Path, kind: str, error: type[UsageError]
+) -> Iterator[tuple[IO[bytes], Format]]:
+    """The open file and its format, for every file the bank sends (placements,
+    payments); `error` with one line (exit 2) when it cannot be one: unreadable, empty,
+    a JSON array, or neither CSV nor JSON Lines."""
+    try:
+        handle = path.open("rb")
+    except OSError as err:
+        raise error(f"{path}: cannot read: {err.strerror}") from None
+    with handle:
+        head = handle.read(4096)
+        handle.seek(0)
+        body = head.removeprefix(b"\xef\xbb\xbf").strip()
+        if not body:
+            raise error(f"{path}: the file is empty")
+        if body.startswith(b"["):
+            raise error(f"{path}: a JSON array is not JSON Lines: write one JSON object per line")
+        found = sniff_format(path, head)
+        if found is None:
+            raise error(f"{path}: not a {kind} file: expected CSV with a header row or JSON Lines")
+        yield handle, found
 
 
 def read_placements(path: Path) -> Iterator[Record]:
     """Every record of the file, in order. Raises `PlacementFileError` up front."""
-    try:
-        handle = path.open("rb")
-    except OSError as err:
-        raise PlacementFileError(f"{path}: cannot read: {err.strerror}") from None
-    with handle:
-        head = handle.read(4096)
-        handle.seek(0)
-        if not head.removeprefix(b"\xef\xbb\xbf").strip():
-            raise PlacementFileError(f"{path}: the file is empty")
-        if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"["):
-            raise PlacementFileError(
-                f"{path}: a JSON array is not JSON Lines: write one JSON object per line"
-            )
-        if detect_format(path, head) == "csv":
+    with open_bank_file(path, "placement", PlacementFileError) as (handle, found):
+        if found == "csv":
             yield from _read_csv(path, handle)
         else:
             yield from _read_jsonl(handle)

@@ -96,21 +96,26 @@ def stack_env(tmp_path: Path) -> StackEnv:
 Spawn = Callable[..., "asyncio.Future[ArrearsProcess]"]
 
 
+async def start_arrears(*args: str, env: dict[str, str]) -> ArrearsProcess:
+    """`arrears ARGS` started with `env`, its output read as it comes."""
+    process = await asyncio.create_subprocess_exec(
+        ARREARS,
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    return ArrearsProcess(process)
+
+
 @pytest.fixture
 async def spawn() -> AsyncIterator[Callable[..., object]]:
     """Start `arrears ARGS` with an environment; anything still running is killed at the end."""
     started: list[ArrearsProcess] = []
 
     async def _spawn(*args: str, env: dict[str, str]) -> ArrearsProcess:
-        process = await asyncio.create_subprocess_exec(
-            ARREARS,
-            *args,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        handle = ArrearsProcess(process)
+        handle = await start_arrears(*args, env=env)
         started.append(handle)
         return handle
 

@@ -20,9 +20,9 @@ from arrears.histories import fetch_runs
 from domain.evolve import fold
 from domain.intake import open_case
 from domain.localtime import start_of_day
-from domain.placement import PlacementRow
 from domain.policy import Policy
 from domain.simulation import ContactOutcomes
+from tests.workflows.conftest import row
 from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
@@ -46,12 +46,7 @@ async def test_a_case_continues_as_new_when_its_history_passes_the_suggested_lim
             ContactOutcomes(default="no_answer", by_channel={"sms": "delivered"})
         )
         queue = f"can-{uuid.uuid4().hex[:6]}"
-        placement = PlacementRow.model_validate(
-            {"account_id": "CAN-000001", "debtor_name": "测试", "mobile": "+8613900000001",
-             "credit_limit": "20000.00", "principal": "9000.00", "interest": "0", "fees": "0",
-             "statement_day": 10, "oldest_unpaid_due_date": "2026-02-28",
-             "unpaid_minimum": "900.00"}
-        )  # fmt: skip
+        placement = row(account_id="CAN-000001", interest="0", fees="0", home_address=None)
         # Opened the day after a statement, run for 25 business days: no statement date
         # falls inside, so every new run comes from the server's suggestion.
         origin = start_of_day(date(2026, 3, 11), policy.cycle.bank_timezone)

@@ -35,7 +35,12 @@ from domain.localtime import zone
 from domain.placement import PlacementRow
 from domain.policy import Policy
 from domain.state import CaseState
-from tests.integration.conftest import ARREARS, ArrearsProcess, StackEnv, run_arrears
+from tests.integration.conftest import (
+    ArrearsProcess,
+    StackEnv,
+    run_arrears,
+    start_arrears,
+)
 from tests.support import free_port
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput, CaseView, OverrideRequest, OverrideResult
@@ -73,18 +78,6 @@ class Stack:
         return (await self.view(case_id)).state
 
 
-async def _spawn(*args: str, env: dict[str, str]) -> ArrearsProcess:
-    process = await asyncio.create_subprocess_exec(
-        ARREARS,
-        *args,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    return ArrearsProcess(process)
-
-
 async def _stop(handle: ArrearsProcess, sig: int) -> None:
     if handle.process.returncode is not None:
         return
@@ -104,12 +97,12 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     stack_env = StackEnv(home=tmp_path_factory.mktemp("supervisors") / "arrears-home")
     queue = f"supervisors-{uuid.uuid4().hex[:8]}"
     env = stack_env.as_env() | {"ARREARS_TASK_QUEUE": queue}
-    up = await _spawn("up", env=env)
+    up = await start_arrears("up", env=env)
     worker: ArrearsProcess | None = None
     try:
         pg_url = (await up.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
         await up.wait_for_line(r"^Ready\.")
-        worker = await _spawn("worker", env=env)
+        worker = await start_arrears("worker", env=env)
         settings = Settings(
             temporal_port=stack_env.temporal_port, pg_port=stack_env.pg_port, task_queue=queue
         )

@@ -23,9 +23,9 @@ from domain.commands import CeaseContact, Waiver
 from domain.events import Actor
 from domain.intake import open_case
 from domain.localtime import start_of_day
-from domain.placement import PlacementRow
 from domain.policy import Policy
 from domain.simulation import ContactOutcomes
+from tests.workflows.conftest import row
 from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput, OverrideRequest
@@ -43,12 +43,7 @@ async def test_an_override_sent_with_the_start_is_checked_and_applied_after_the_
     async with env:
         store = InMemoryEventStore()
         queue = f"uws-{uuid.uuid4().hex[:6]}"
-        placement = PlacementRow.model_validate(
-            {"account_id": "UWS-000001", "debtor_name": "测试", "mobile": "+8613900000001",
-             "credit_limit": "20000.00", "principal": "9000.00", "interest": "0", "fees": "0",
-             "statement_day": 10, "oldest_unpaid_due_date": "2026-02-28",
-             "unpaid_minimum": "900.00"}
-        )  # fmt: skip
+        placement = row(account_id="UWS-000001", interest="0", fees="0", home_address=None)
 
         def start() -> WithStartWorkflowOperation[CaseWorkflow, object]:
             return WithStartWorkflowOperation(
