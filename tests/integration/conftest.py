@@ -97,7 +97,7 @@ Spawn = Callable[..., "asyncio.Future[ArrearsProcess]"]
 
 
 async def start_arrears(*args: str, env: dict[str, str]) -> ArrearsProcess:
-    """`arrears ARGS` started with `env`, its output read as it comes."""
+    """`arrears ARGS` started with `env`, stdin closed, stdout and stderr piped."""
     process = await asyncio.create_subprocess_exec(
         ARREARS,
         *args,
@@ -131,14 +131,7 @@ async def spawn() -> AsyncIterator[Callable[..., object]]:
 
 async def run_arrears(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
     """Run a short-lived `arrears` command; return (exit code, stdout, stderr)."""
-    process = await asyncio.create_subprocess_exec(
-        ARREARS,
-        *args,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = (await start_arrears(*args, env=env)).process
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
