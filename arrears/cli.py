@@ -292,7 +292,9 @@ def audit(
     out: Annotated[Path | None, typer.Option(help="Folder for `audit export`.")] = None,
 ) -> None:
     """Replay each case's histories against the current code, rebuild its timeline from
-    the histories alone, and reconcile it with the event store. Exit 1 on any problem."""
+    the histories alone, check each contact attempt's record (POLICY §5: a recording on
+    every call, two collectors on a visit), and reconcile it with the event store. Exit 1
+    on any problem."""
     from arrears.audit_cmd import export_case, run_audit
 
     args = list(cases or [])
@@ -320,7 +322,9 @@ def import_(
 ) -> None:
     """Start one case workflow per good row; already running cases are not started again.
 
-    The last line of stdout is the JSON summary; exit code 1 if any row was rejected.
+    A row placing an account whose case has ended is rejected (a closed case is not
+    reopened). The last line of stdout is the JSON summary; exit code 1 if any row was
+    rejected.
     """
     from arrears.import_cmd import run_import
 
