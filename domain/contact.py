@@ -15,7 +15,7 @@ from typing import NamedTuple
 from domain.commands import RecordContactAttempt
 from domain.errors import DomainError, check
 from domain.events import AccountFacts, Channel, ContactAttempted, PhoneLine, Target
-from domain.localtime import at_local, local_date, zone
+from domain.localtime import at_local, end_of_day, local_date, start_of_day, zone
 from domain.memo import remember_last
 from domain.policy import ContactPolicy, Policy
 from domain.state import CaseState, ContactRecord
@@ -103,17 +103,23 @@ def is_bad_line(outcome: str) -> bool:
 
 
 def unanswered_calls_on(state: CaseState, line: PhoneLine, at: datetime, tz: str) -> int:
-    """POLICY §5: unanswered calls to `line` on the debtor's local day of `at`."""
-    local = zone(tz)  # looked up once: the loop below converts up to a week of records
-    day = at.astimezone(local).date()
+    """POLICY §5: unanswered calls to `line` on the debtor's local day of `at`.
+
+    The records are in time order (an event never goes back in time, `check_forward`),
+    so the day's calls are the newest ones: the walk back stops where the day began
+    instead of converting a week of records to local dates."""
+    day = at.astimezone(zone(tz)).date()
+    begins, ends = start_of_day(day, tz), end_of_day(day, tz)
     count = 0
-    for r in state.recent_contacts:
+    for r in reversed(state.recent_contacts):
+        if r.at < begins:
+            break
         if (
-            r.line == line
+            r.at < ends
+            and r.line == line
             and r.channel == "call"
             and r.target == "debtor"
             and r.outcome in _UNANSWERED
-            and r.at.astimezone(local).date() == day
         ):
             count += 1
     return count
@@ -184,14 +190,22 @@ def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[Plann
         return ()
     assert state.as_of is not None and state.stage_entered_at is not None
     floor = state.as_of if now is None else max(state.as_of, now)
-    proposals = [
-        *_letters(state),
-        *_visit(state),
-        *_reminder_sms(state, policy.contact),
-        *_weekly_sms(state, policy),
-        *_debtor_calls(state, policy),
-        *_third_party_calls(state, policy),
-    ]
+    # Which tracks a stage has (POLICY §3): the reminder SMS in M0; the letters, the
+    # visit, calls or else the weekly SMS, and locate calls in the calling stages; none
+    # once the case is with an agency or the legal team. (Each track checks its stage
+    # itself too: this only saves asking the ones that cannot propose anything.)
+    if state.stage == "reminder":
+        proposals = _reminder_sms(state, policy.contact)
+    elif state.stage in _CALLING_STAGES:
+        proposals = [
+            *_letters(state),
+            *_visit(state),
+            *_weekly_sms(state, policy),
+            *_debtor_calls(state, policy),
+            *_third_party_calls(state, policy),
+        ]
+    else:
+        return ()
     tz = state.account.timezone
     placed = [
         _placed(p, window_open_at(max(p.planned_at, floor), tz, policy.contact)) for p in proposals

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
+from pydantic import TypeAdapter
 
 from domain.commands import AdvanceTime, Command, ReceivePayment
 from domain.events import Actor, Event
@@ -26,10 +27,13 @@ from domain.localtime import zone
 from domain.placement import PlacementRow
 from domain.policy import Policy, Role
 from domain.simulation import CaseRun
+from domain.state import CaseState
 
 D = Decimal
 BANK_TZ = "Asia/Shanghai"
 OPENED_ON = date(2026, 3, 1)
+#: A case state to and from JSON, as the workflow's input and query models carry it.
+STATE_JSON: TypeAdapter[CaseState] = TypeAdapter(CaseState)
 
 _ROW_DEFAULTS: dict[str, Any] = {
     "account_id": "ACC-000001",

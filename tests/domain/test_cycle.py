@@ -61,8 +61,8 @@ from domain.events import (
 from domain.intake import open_case as opening
 from domain.policy import CyclePolicy, Policy
 from domain.simulation import CaseRun
-from domain.state import CaseState
 from tests.domain.conftest import (
+    STATE_JSON,
     actor,
     advance,
     bank_time,
@@ -558,7 +558,7 @@ def test_the_letter_deadline_is_the_same_after_the_state_is_serialised_across_ds
     run.apply(opening(placed), datetime(2026, 3, 2, 5, 0, tzinfo=UTC))  # 00:00 in New York
     run.apply(AdvanceTime(), datetime(2026, 3, 5, 6, 0, tzinfo=UTC))
     assert run.state.stage == "letter"
-    carried = CaseState.model_validate_json(run.state.model_dump_json())
+    carried = STATE_JSON.validate_json(STATE_JSON.dump_json(run.state))
     before = [i for i in scheduled(run.state, policy) if i.rule == "letter_window"]
     after = [i for i in scheduled(carried, policy) if i.rule == "letter_window"]
     assert before == after and len(before) == 1

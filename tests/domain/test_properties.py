@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, get_args
@@ -104,7 +104,7 @@ _EVENTS: TypeAdapter[Event] = TypeAdapter(Event)
 
 def differences(rebuilt: CaseState, decided: CaseState) -> list[str]:
     """The fields in which two states differ, with both values, for a readable failure."""
-    left, right = rebuilt.model_dump(), decided.model_dump()
+    left, right = asdict(rebuilt), asdict(decided)
     return [f"{k}: {left[k]!r} != {right[k]!r}" for k in left if left[k] != right[k]]
 
 
