@@ -41,8 +41,10 @@ class Decision:
         # midnight: durations added to an event's time later (the letter's 10 days) are
         # then the same before and after the state is serialised (continue-as-new turns
         # a zone into a fixed offset, which would move a deadline across daylight saving).
-        moment = (at or self.now).astimezone(UTC)
-        event = event_type(seq=self.state.seq + 1, at=moment, **fields)
+        fields["seq"], fields["at"] = self.state.seq + 1, (at or self.now).astimezone(UTC)
+        # Validated as `event_type(**fields)` validates, without the call through
+        # `BaseModel.__init__` (which only hands the same dict to the same validator).
+        event = event_type.__pydantic_validator__.validate_python(fields)
         self.state = evolve(self.state, event)
         self.events.append(event)
 
