@@ -248,6 +248,13 @@ def simulate(
     start: Annotated[
         str | None, typer.Option(help="Portfolio start date (ISO); default: today.")
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="Processes a portfolio is simulated in (0: one per core); "
+            "the report is the same for any number."
+        ),
+    ] = 1,
 ) -> None:
     """Run one scenario through the policy and print its timeline JSON, or with
     --portfolio run every case of a placement file and print a portfolio report."""
@@ -263,7 +270,7 @@ def simulate(
         first_day = date.fromisoformat(start) if start else datetime.now(UTC).date()
     except ValueError:
         raise UsageError(f"--start {start!r} is not an ISO date (YYYY-MM-DD)") from None
-    report, refused = run_portfolio(portfolio, months, seed, first_day, Settings().policy)
+    report, refused = run_portfolio(portfolio, months, seed, first_day, Settings().policy, jobs)
     _say(report.model_dump_json(indent=2))
     if refused:
         print(f"arrears: {refused} rows of {portfolio} were refused and left out", file=sys.stderr)

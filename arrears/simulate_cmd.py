@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -16,7 +21,8 @@ from arrears.placement_file import read_placements
 from arrears.policies import load_policy
 from domain.errors import DomainError
 from domain.placement import PlacementRow, row_errors
-from domain.portfolio import PortfolioReport, simulate_portfolio
+from domain.policy import Policy
+from domain.portfolio import PortfolioReport, Tally, portfolio_report, simulate_accounts
 from domain.simulation import Scenario, Timeline, simulate
 
 
@@ -72,12 +78,24 @@ def run_scenario(path: Path, engine: str) -> Timeline:
         raise UsageError(f"scenario {path}: {err}") from None
 
 
+#: Accounts per task of a `--jobs` run: big enough that sending the rows and the tally
+#: back costs little beside simulating them, small enough to keep every process busy
+#: to the end and the rows in flight few.
+CHUNK = 50
+
+
 def run_portfolio(
-    path: Path, months: int, seed: int, start: date, policy_name: str
+    path: Path, months: int, seed: int, start: date, policy_name: str, jobs: int = 1
 ) -> tuple[PortfolioReport, int]:
-    """The report, and how many rows of the file were refused (they are left out)."""
+    """The report, and how many rows of the file were refused (they are left out).
+
+    With `jobs` above 1 the accounts are simulated in that many processes, a chunk at a
+    time, and their tallies merged: the report is the very one a single process gives
+    (`domain.portfolio.Tally`). 0 means one process per core."""
     if months < 1:
         raise UsageError("--months must be at least 1")
+    if jobs < 0:
+        raise UsageError("--jobs must be 0 (one per core) or more")
     policy = load_policy(policy_name)
     refused = 0
 
@@ -89,8 +107,57 @@ def run_portfolio(
                 continue
             yield record.row
 
+    processes = jobs or _cores()
     try:
-        report = simulate_portfolio(rows(), start, months, seed, policy)
+        if processes == 1:
+            tally = simulate_accounts(rows(), start, months, seed, policy)
+        else:
+            tally = simulate_in_processes(rows(), processes, start, months, seed, policy)
     except DomainError as err:
         raise ArrearsError(f"portfolio {path}: {err}") from None
-    return report, refused
+    return portfolio_report(tally, policy), refused
+
+
+def simulate_in_processes(
+    rows: Iterator[PlacementRow],
+    processes: int,
+    start: date,
+    months: int,
+    seed: int,
+    policy: Policy,
+) -> Tally:
+    """`simulate_accounts` over chunks of `rows` in `processes` processes. At most two
+    chunks per process are in flight, so a book of any size is read as it is simulated;
+    the tallies are merged in file order (any order gives the same report)."""
+    total = Tally(start, months)
+    in_flight: deque[Future[Tally]] = deque()
+    with ProcessPoolExecutor(processes, initializer=_leave_interrupts_to_the_parent) as pool:
+        try:
+            for chunk in _chunks(rows, CHUNK):
+                in_flight.append(pool.submit(simulate_accounts, chunk, start, months, seed, policy))
+                if len(in_flight) >= 2 * processes:
+                    total.merge(in_flight.popleft().result())
+            while in_flight:
+                total.merge(in_flight.popleft().result())
+        except BaseException:
+            # A refusal or Ctrl-C: the chunks not started yet are dropped, not simulated.
+            pool.shutdown(cancel_futures=True)
+            raise
+    return total
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Workers ignore Ctrl-C: the parent stops the pool, and the operator sees one
+    message, not a traceback from every process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _chunks(rows: Iterator[PlacementRow], size: int) -> Iterator[list[PlacementRow]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity where the system has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)

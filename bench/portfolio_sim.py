@@ -21,6 +21,10 @@ seconds are printed beside). Peak memory is measured in one more run under trace
 (which slows it, so it is not timed), and the process's max RSS at the end.
 Target: at least 5,000 account-cycles/s. `--check` exits 1 below it (`make bench` does not
 pass it: the figures are for reading).
+
+One more figure, beside the target: the same simulation in `--jobs` processes (default:
+one per core) as `arrears simulate --portfolio --jobs` runs it (process starts included),
+its speed-up over one process, and whether it gave the same report.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ from typing import TypeVar
 
 from arrears.placement_file import read_placements
 from arrears.sample import write_sample
+from arrears.simulate_cmd import simulate_in_processes
 from domain.placement import PlacementRow
 from domain.policy import Policy
-from domain.portfolio import PortfolioReport, simulate_portfolio
+from domain.portfolio import PortfolioReport, portfolio_report, simulate_portfolio
 
 TARGET = 5_000  # account-cycles per second, on one core
 START = date(2026, 3, 1)
@@ -112,6 +117,10 @@ def main() -> int:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best counts")
     parser.add_argument("--check", action="store_true", help="exit 1 below the target")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1,
+        help="processes for the extra `--jobs` figure (default: the cores; 1: none)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.accounts < 1 or args.months < 1 or args.repeat < 1:
         parser.error("--accounts, --months and --repeat must be at least 1")
@@ -144,6 +153,14 @@ def main() -> int:
     bare_count, bare_seconds, bare_cpu = timed(
         lambda: bare_cycles(rows, START, args.months, policy), max(args.repeat, 5)
     )
+
+    def in_processes() -> PortfolioReport:
+        tally = simulate_in_processes(
+            iter(rows), args.jobs, START, args.months, DEBTOR_SEED, policy
+        )
+        return portfolio_report(tally, policy)
+
+    jobs_result = timed(in_processes, args.repeat) if args.jobs > 1 else None
     tracemalloc.start()
     run()
     _, peak = tracemalloc.get_traced_memory()
@@ -174,6 +191,13 @@ def main() -> int:
         f"peak memory: tracemalloc {peak / 1e6:.1f} MB (one simulation), "
         f"process max RSS {max_rss / 1024:.0f} MB"
     )
+    if jobs_result is not None:
+        jobs_report, jobs_seconds, _ = jobs_result
+        same = "same report" if digest(jobs_report) in digests else "A DIFFERENT REPORT"
+        print(
+            f"--jobs {args.jobs}: {cycles / jobs_seconds:,.0f} account-cycles/s "
+            f"({seconds / jobs_seconds:.2f}x one process, process starts included; {same})"
+        )
     verdict = "PASS" if rate >= TARGET else "FAIL"
     print(f"target >= {TARGET:,} account-cycles/s on one core: {verdict}")
     return 1 if args.check and verdict == "FAIL" else 0

@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -106,61 +107,126 @@ class PortfolioReport(BaseModel):
 def simulate_portfolio(
     rows: Iterable[PlacementRow], start: date, months: int, seed: int, policy: Policy
 ) -> PortfolioReport:
+    """Every case of `rows` through the policy for `months` months: the portfolio report."""
+    return portfolio_report(simulate_accounts(rows, start, months, seed, policy), policy)
+
+
+@dataclass
+class Tally:
+    """What the portfolio report adds up, over some of its accounts.
+
+    Tallies of disjoint sets of accounts merge into the tally of their union, whatever
+    the split: each debtor's behaviour is drawn from the seed and its own account id,
+    and every figure is a count or an exact Decimal sum. So a large book can be
+    simulated in parts (`arrears simulate --portfolio --jobs N`) and give the very
+    report of one pass."""
+
+    start: date
+    months: int
+    accounts: int = 0
+    cycles: int = 0
+    opening: Decimal = Decimal(0)
+    recovered: Decimal = Decimal(0)
+    counts: list[Counter[str]] = field(default_factory=list)
+    balances: list[defaultdict[str, Decimal]] = field(default_factory=list)
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    commissions: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    attempts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.counts = self.counts or [Counter() for _ in range(self.months)]
+        self.balances = self.balances or [defaultdict(Decimal) for _ in range(self.months)]
+
+    def merge(self, other: Tally) -> None:
+        """Add `other`'s accounts (none of them may be in this tally already)."""
+        if (other.start, other.months) != (self.start, self.months):
+            raise ValueError("tallies of different periods do not merge")
+        self.accounts += other.accounts
+        self.cycles += other.cycles
+        self.opening += other.opening
+        self.recovered += other.recovered
+        for mine, theirs in zip(self.counts, other.counts, strict=True):
+            mine.update(theirs)
+        for sums, more in zip(self.balances, other.balances, strict=True):
+            _add_sums(sums, more)
+        self.transitions.update(other.transitions)
+        self.outcomes.update(other.outcomes)
+        _add_sums(self.commissions, other.commissions)
+        self.attempts.update(other.attempts)
+
+
+def _add_sums(sums: defaultdict[str, Decimal], more: dict[str, Decimal]) -> None:
+    # Not `Counter.update`'s arithmetic on purpose: a zero balance (a cured bucket at a
+    # month end) is a key the report prints, and must not be dropped.
+    for key, amount in more.items():
+        sums[key] += amount
+
+
+def _snapshots(start: date, months: int, policy: Policy) -> list[datetime]:
+    """The month ends the report reads the book at: the start date of each next month."""
     bank = policy.cycle.bank_timezone
-    snapshots = [start_of_day(add_months(start, m), bank) for m in range(1, months + 1)]
-    counts: list[Counter[str]] = [Counter() for _ in snapshots]
-    balances: list[defaultdict[str, Decimal]] = [defaultdict(Decimal) for _ in snapshots]
-    transitions: Counter[tuple[str, str]] = Counter()
-    outcomes: Counter[str] = Counter()
-    commissions: defaultdict[str, Decimal] = defaultdict(Decimal)
-    attempts: Counter[str] = Counter()
-    opening = recovered = Decimal(0)
-    accounts = cycles = 0
+    return [start_of_day(add_months(start, m), bank) for m in range(1, months + 1)]
+
+
+def simulate_accounts(
+    rows: Iterable[PlacementRow], start: date, months: int, seed: int, policy: Policy
+) -> Tally:
+    """Every case of `rows` through the policy, tallied (see `Tally`)."""
+    bank = policy.cycle.bank_timezone
+    snapshots = _snapshots(start, months, policy)
+    t = Tally(start, months)
     for row in rows:
-        accounts += 1
+        t.accounts += 1
         debtor = Debtor(seed, row.account_id, policy)
         run = CaseRun(policy, row.case_id)
         run.apply(open_case(row), start_of_day(start, bank))
-        opening += run.state.total
+        t.opening += run.state.total
         inputs: list[Input] = []
         previous = _label(run, policy)
         for index, moment in enumerate(snapshots):
             drive(run, inputs, moment, debtor.reply, debtor.react)
             label = _label(run, policy)
-            counts[index][label] += 1
-            balances[index][label] += run.state.total if not run.state.closed else Decimal(0)
-            transitions[(previous, label)] += 1
+            t.counts[index][label] += 1
+            t.balances[index][label] += run.state.total if not run.state.closed else Decimal(0)
+            t.transitions[(previous, label)] += 1
             previous = label
             if not run.state.closed:
-                cycles += 1
-        outcomes[run.state.outcome or "open"] += 1
+                t.cycles += 1
+        t.outcomes[run.state.outcome or "open"] += 1
         for event in run.events:
             if isinstance(event, PaymentReceived):
-                recovered += event.amount - event.unapplied
+                t.recovered += event.amount - event.unapplied
             elif isinstance(event, CommissionEarned):
-                commissions[f"{event.agency}/{event.hand}"] += event.amount
+                t.commissions[f"{event.agency}/{event.hand}"] += event.amount
             elif isinstance(event, ContactAttempted):
-                attempts[event.channel] += 1
+                t.attempts[event.channel] += 1
+    return t
+
+
+def portfolio_report(t: Tally, policy: Policy) -> PortfolioReport:
+    """The report of a tally: what a collections department reads of its book."""
+    snapshots = _snapshots(t.start, t.months, policy)
     return PortfolioReport(
-        accounts=accounts,
-        account_cycles=cycles,
+        accounts=t.accounts,
+        account_cycles=t.cycles,
         months=[
             MonthRow(
                 month=i + 1,
                 as_of=snapshots[i].date(),
-                accounts=dict(sorted(counts[i].items())),
-                balance={k: f"{v:.2f}" for k, v in sorted(balances[i].items())},
+                accounts=dict(sorted(t.counts[i].items())),
+                balance={k: f"{v:.2f}" for k, v in sorted(t.balances[i].items())},
             )
             for i in range(len(snapshots))
         ],
-        roll_rates=_roll_rates(transitions, policy),
-        cure_rate=_share(outcomes["cured"], accounts),
-        outcomes=dict(sorted(outcomes.items())),
-        opening_balance=f"{opening:.2f}",
-        recovered=f"{recovered:.2f}",
-        recovery_rate=_share(recovered, opening),
-        commissions={k: f"{v:.2f}" for k, v in sorted(commissions.items())},
-        contact_attempts=dict(sorted(attempts.items())),
+        roll_rates=_roll_rates(t.transitions, policy),
+        cure_rate=_share(t.outcomes["cured"], t.accounts),
+        outcomes=dict(sorted(t.outcomes.items())),
+        opening_balance=f"{t.opening:.2f}",
+        recovered=f"{t.recovered:.2f}",
+        recovery_rate=_share(t.recovered, t.opening),
+        commissions={k: f"{v:.2f}" for k, v in sorted(t.commissions.items())},
+        contact_attempts=dict(sorted(t.attempts.items())),
     )
 
 

@@ -458,3 +458,61 @@ def test_a_portfolio_file_that_is_not_a_placement_file_is_refused_with_exit_2(
         )
     )
     assert "notes.txt" in line
+
+
+# --- portfolio in several processes ----------------------------------------------------------
+
+
+@pytest.fixture
+def big_portfolio_file(tmp_path: Path) -> Path:
+    """More accounts than one `--jobs` chunk holds (`arrears.simulate_cmd.CHUNK`), and one
+    row the reader refuses, so the processes share the work and the refusal is counted."""
+    path = write_sample(tmp_path / "book.csv", 450, as_of=date(2026, 3, 1))
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[17]["principal"] = "12.345"  # a fraction of a cent: refused, not rounded
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def portfolio_in(
+    path: Path, jobs: int, cwd: Path, start: str = START
+) -> subprocess.CompletedProcess[str]:
+    return run_arrears(
+        "simulate", "--portfolio", path, "--months", "2", "--start", start, "--jobs", str(jobs),
+        cwd=cwd,
+    )  # fmt: skip
+
+
+def test_a_portfolio_simulated_in_several_processes_gives_the_report_of_one(
+    tmp_path: Path, big_portfolio_file: Path
+) -> None:
+    one = portfolio_in(big_portfolio_file, 1, tmp_path)
+    two = portfolio_in(big_portfolio_file, 2, tmp_path)
+    per_core = portfolio_in(big_portfolio_file, 0, tmp_path)
+
+    assert (one.returncode, two.returncode, per_core.returncode) == (0, 0, 0), two.stderr[-2000:]
+    assert json.loads(one.stdout)["accounts"] == 449
+    assert two.stdout == one.stdout and per_core.stdout == one.stdout
+    assert "1 rows of" in one.stderr and two.stderr == one.stderr == per_core.stderr
+
+
+def test_a_refusal_in_a_worker_process_is_the_same_one_line_as_in_one_process(
+    tmp_path: Path, big_portfolio_file: Path
+) -> None:
+    # Opened before their oldest unpaid due dates: the decider refuses the placements.
+    one = portfolio_in(big_portfolio_file, 1, tmp_path, start="2020-01-01")
+    two = portfolio_in(big_portfolio_file, 2, tmp_path, start="2020-01-01")
+
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout == ""
+    assert two.stderr == one.stderr and len(one.stderr.strip().splitlines()) == 1
+    assert "oldest unpaid due date must be before the day the case opens" in one.stderr
+
+
+def test_a_negative_number_of_jobs_is_refused(tmp_path: Path, portfolio_file: Path) -> None:
+    line = one_line_refusal(portfolio_in(portfolio_file, -1, tmp_path))
+    assert "--jobs" in line
