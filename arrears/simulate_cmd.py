@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import signal
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
@@ -86,8 +86,9 @@ CHUNK = 50
 
 def run_portfolio(
     path: Path, months: int, seed: int, start: date, policy_name: str, jobs: int = 1
-) -> tuple[PortfolioReport, int]:
-    """The report, and how many rows of the file were refused (they are left out).
+) -> tuple[PortfolioReport, int, Counter[str]]:
+    """The report; how many rows of the file the reader refused; and the placements the
+    policy refused to open, by reason. Both kinds are left out of the report.
 
     With `jobs` above 1 the accounts are simulated in that many processes, a chunk at a
     time, and their tallies merged: the report is the very one a single process gives
@@ -115,7 +116,7 @@ def run_portfolio(
             tally = simulate_in_processes(rows(), processes, start, months, seed, policy)
     except DomainError as err:
         raise ArrearsError(f"portfolio {path}: {err}") from None
-    return portfolio_report(tally, policy), refused
+    return portfolio_report(tally, policy), refused, tally.refused
 
 
 def simulate_in_processes(

@@ -21,6 +21,7 @@ from domain.billing import add_months
 from domain.commands import ReceivePayment
 from domain.contact import PlannedContact
 from domain.delinquency import bucket_label
+from domain.errors import DomainError
 from domain.events import (
     CommissionEarned,
     ContactAttempted,
@@ -133,6 +134,8 @@ class Tally:
     outcomes: Counter[str] = field(default_factory=Counter)
     commissions: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     attempts: Counter[str] = field(default_factory=Counter)
+    #: Placements the policy refused to open, by rule and reason: left out, not fatal.
+    refused: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.counts = self.counts or [Counter() for _ in range(self.months)]
@@ -154,6 +157,7 @@ class Tally:
         self.outcomes.update(other.outcomes)
         _add_sums(self.commissions, other.commissions)
         self.attempts.update(other.attempts)
+        self.refused.update(other.refused)
 
 
 def _add_sums(sums: defaultdict[str, Decimal], more: dict[str, Decimal]) -> None:
@@ -172,15 +176,23 @@ def _snapshots(start: date, months: int, policy: Policy) -> list[datetime]:
 def simulate_accounts(
     rows: Iterable[PlacementRow], start: date, months: int, seed: int, policy: Policy
 ) -> Tally:
-    """Every case of `rows` through the policy, tallied (see `Tally`)."""
+    """Every case of `rows` through the policy, tallied (see `Tally`).
+
+    A placement the policy refuses to open (its oldest unpaid due date is not before the
+    start, say) is left out and counted by reason: one such row does not stop the
+    others. A refusal later in a case's life would be a defect, and is raised."""
     bank = policy.cycle.bank_timezone
     snapshots = _snapshots(start, months, policy)
     t = Tally(start, months)
     for row in rows:
+        run = CaseRun(policy, row.case_id)
+        try:
+            run.apply(open_case(row), start_of_day(start, bank))
+        except DomainError as refusal:
+            t.refused[f"{refusal.rule}: {refusal.message}"] += 1
+            continue
         t.accounts += 1
         debtor = Debtor(seed, row.account_id, policy)
-        run = CaseRun(policy, row.case_id)
-        run.apply(open_case(row), start_of_day(start, bank))
         t.opening += run.state.total
         inputs: list[Input] = []
         previous = _label(run, policy)

@@ -79,6 +79,20 @@ def test_a_bucket_whose_balance_is_zero_is_still_reported_after_a_merge(
     assert last.balance["cured"] == "0.00" and last.accounts["cured"] > 0
 
 
+def test_a_placement_the_policy_refuses_is_left_out_and_counted_and_the_rest_go_on(
+    whole: tuple[list[PlacementRow], Policy, str],
+) -> None:
+    rows, policy, expected = whole
+    late = make_row(account_id="BOOK-LATE", oldest_unpaid_due_date=START.isoformat())
+
+    tally = simulate_accounts([*rows[:20], late, *rows[20:]], START, MONTHS, SEED, policy)
+
+    assert tally.refused == {
+        "placement: the oldest unpaid due date must be before the day the case opens": 1
+    }
+    assert portfolio_report(tally, policy).model_dump_json() == expected
+
+
 def test_tallies_of_different_periods_are_not_merged() -> None:
     with pytest.raises(ValueError, match="different periods"):
         Tally(START, MONTHS).merge(Tally(START, MONTHS + 1))

@@ -500,17 +500,22 @@ def test_a_portfolio_simulated_in_several_processes_gives_the_report_of_one(
     assert "1 rows of" in one.stderr and two.stderr == one.stderr == per_core.stderr
 
 
-def test_a_refusal_in_a_worker_process_is_the_same_one_line_as_in_one_process(
+def test_placements_the_policy_refuses_are_left_out_and_counted_in_any_number_of_processes(
     tmp_path: Path, big_portfolio_file: Path
 ) -> None:
-    # Opened before their oldest unpaid due dates: the decider refuses the placements.
-    one = portfolio_in(big_portfolio_file, 1, tmp_path, start="2020-01-01")
-    two = portfolio_in(big_portfolio_file, 2, tmp_path, start="2020-01-01")
+    # Opened before some accounts' oldest unpaid due dates: the decider refuses those.
+    one = portfolio_in(big_portfolio_file, 1, tmp_path, start="2025-10-01")
+    two = portfolio_in(big_portfolio_file, 2, tmp_path, start="2025-10-01")
 
-    assert one.returncode == two.returncode == 1
-    assert one.stdout == two.stdout == ""
-    assert two.stderr == one.stderr and len(one.stderr.strip().splitlines()) == 1
-    assert "oldest unpaid due date must be before the day the case opens" in one.stderr
+    assert one.returncode == two.returncode == 0, one.stderr[-2000:]
+    assert two.stdout == one.stdout and two.stderr == one.stderr
+    simulated = json.loads(one.stdout)["accounts"]
+    line = next(x for x in one.stderr.splitlines() if "refused by the policy" in x)
+    counted = re.search(r"arrears: (\d+) placements", line)
+    assert counted, line
+    left_out = int(counted.group(1))
+    assert simulated > 0 and left_out > 0 and simulated + left_out == 449
+    assert f"the oldest unpaid due date must be before the day the case opens ({left_out})" in line
 
 
 def test_a_negative_number_of_jobs_is_refused(tmp_path: Path, portfolio_file: Path) -> None:
