@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import signal
 from collections import Counter, deque
@@ -132,7 +133,12 @@ def simulate_in_processes(
     the tallies are merged in file order (any order gives the same report)."""
     total = Tally(start, months)
     in_flight: deque[Future[Tally]] = deque()
-    with ProcessPoolExecutor(processes, initializer=_leave_interrupts_to_the_parent) as pool:
+    # Spawned, not forked: the CLI process has the Temporal SDK's native threads running
+    # (`install_runtime`), and a fork copies whatever locks they hold at that moment.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        processes, mp_context=spawn, initializer=_leave_interrupts_to_the_parent
+    ) as pool:
         try:
             for chunk in _chunks(rows, CHUNK):
                 in_flight.append(pool.submit(simulate_accounts, chunk, start, months, seed, policy))
