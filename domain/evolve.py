@@ -7,7 +7,7 @@ exactly the state the decider saw, whatever policy is in force today.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -307,6 +307,11 @@ def evolve(state: CaseState, event: Event) -> CaseState:
     changes = _HANDLERS[type(event)](state, event)
     changes["seq"], changes["as_of"] = event.seq, event.at
     return _updated(state, changes)
+
+
+# `_updated` relies on this: nothing that `dataclasses.replace` would run besides copying.
+if hasattr(CaseState, "__post_init__") or not all(f.init for f in fields(CaseState)):
+    raise TypeError("CaseState has __post_init__ or non-init fields: `_updated` must run them")
 
 
 def _updated(state: CaseState, changes: Changes) -> CaseState:
