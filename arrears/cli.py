@@ -270,19 +270,10 @@ def simulate(
         first_day = date.fromisoformat(start) if start else datetime.now(UTC).date()
     except ValueError:
         raise UsageError(f"--start {start!r} is not an ISO date (YYYY-MM-DD)") from None
-    report, refused, not_opened = run_portfolio(
-        portfolio, months, seed, first_day, Settings().policy, jobs
-    )
+    report, refusals = run_portfolio(portfolio, months, seed, first_day, Settings().policy, jobs)
     _say(report.model_dump_json(indent=2))
-    if refused:
-        print(f"arrears: {refused} rows of {portfolio} were refused and left out", file=sys.stderr)
-    if not_opened:
-        reasons = "; ".join(f"{reason} ({n})" for reason, n in sorted(not_opened.items()))
-        print(
-            f"arrears: {sum(not_opened.values())} placements of {portfolio} were refused by "
-            f"the policy and left out: {reasons}",
-            file=sys.stderr,
-        )
+    for line in refusals.lines(portfolio):
+        print(f"arrears: {line}", file=sys.stderr)
 
 
 @app.command(context_settings={"allow_interspersed_args": True})

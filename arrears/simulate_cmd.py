@@ -10,6 +10,7 @@ import signal
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import islice
@@ -85,11 +86,43 @@ def run_scenario(path: Path, engine: str) -> Timeline:
 CHUNK = 50
 
 
+#: Refused rows named on stderr by line and reason; beyond these only the count.
+NAMED_REFUSALS = 10
+
+
+@dataclass
+class Refusals:
+    """What a portfolio run left out: rows the reader refused (counted, the first few
+    named by line and reason, never by value), and placements the policy refused to open
+    (counted by rule and reason)."""
+
+    rows: int = 0
+    named: list[str] = field(default_factory=list)
+    not_opened: Counter[str] = field(default_factory=Counter)
+
+    def lines(self, path: Path) -> list[str]:
+        """One stderr line per kind of refusal."""
+        said = []
+        if self.rows:
+            more = f"; {self.rows - len(self.named)} more" if self.rows > len(self.named) else ""
+            said.append(
+                f"{self.rows} rows of {path} were refused and left out: "
+                + "; ".join(self.named)
+                + more
+            )
+        if self.not_opened:
+            reasons = "; ".join(f"{why} ({n})" for why, n in sorted(self.not_opened.items()))
+            said.append(
+                f"{sum(self.not_opened.values())} placements of {path} were refused by the "
+                f"policy and left out: {reasons}"
+            )
+        return said
+
+
 def run_portfolio(
     path: Path, months: int, seed: int, start: date, policy_name: str, jobs: int = 1
-) -> tuple[PortfolioReport, int, Counter[str]]:
-    """The report; how many rows of the file the reader refused; and the placements the
-    policy refused to open, by reason. Both kinds are left out of the report.
+) -> tuple[PortfolioReport, Refusals]:
+    """The report, and what was left out of it (`Refusals`).
 
     With `jobs` above 1 the accounts are simulated in that many processes, a chunk at a
     time, and their tallies merged: the report is the very one a single process gives
@@ -99,13 +132,16 @@ def run_portfolio(
     if jobs < 0:
         raise UsageError("--jobs must be 0 (one per core) or more")
     policy = load_policy(policy_name)
-    refused = 0
+    refusals = Refusals()
 
     def rows() -> Iterator[PlacementRow]:
-        nonlocal refused
         for record in read_placements(path):
             if record.row is None:
-                refused += 1
+                refusals.rows += 1
+                if len(refusals.named) < NAMED_REFUSALS:
+                    why = ", ".join(f"{column}: {reason}" if column else reason
+                                    for column, reason in record.errors)  # fmt: skip
+                    refusals.named.append(f"line {record.line} ({why})")
                 continue
             yield record.row
 
@@ -117,7 +153,8 @@ def run_portfolio(
             tally = simulate_in_processes(rows(), processes, start, months, seed, policy)
     except DomainError as err:
         raise ArrearsError(f"portfolio {path}: {err}") from None
-    return portfolio_report(tally, policy), refused, tally.refused
+    refusals.not_opened = tally.refused
+    return portfolio_report(tally, policy), refusals
 
 
 def simulate_in_processes(

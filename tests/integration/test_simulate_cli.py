@@ -497,7 +497,11 @@ def test_a_portfolio_simulated_in_several_processes_gives_the_report_of_one(
     assert (one.returncode, two.returncode, per_core.returncode) == (0, 0, 0), two.stderr[-2000:]
     assert json.loads(one.stdout)["accounts"] == 449
     assert two.stdout == one.stdout and per_core.stdout == one.stdout
-    assert "1 rows of" in one.stderr and two.stderr == one.stderr == per_core.stderr
+    assert two.stderr == one.stderr == per_core.stderr
+    assert (
+        f"arrears: 1 rows of {big_portfolio_file} were refused and left out: line 19 (principal:"
+        in one.stderr
+    )
 
 
 def test_placements_the_policy_refuses_are_left_out_and_counted_in_any_number_of_processes(
@@ -521,3 +525,25 @@ def test_placements_the_policy_refuses_are_left_out_and_counted_in_any_number_of
 def test_a_negative_number_of_jobs_is_refused(tmp_path: Path, portfolio_file: Path) -> None:
     line = one_line_refusal(portfolio_in(portfolio_file, -1, tmp_path))
     assert "--jobs" in line
+
+
+def test_refused_rows_are_named_by_line_and_reason_the_first_ten_of_them(
+    tmp_path: Path, portfolio_file: Path
+) -> None:
+    with portfolio_file.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows[:12]:
+        row["statement_day"] = "31"  # POLICY §2: 1-28
+    with portfolio_file.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    done = portfolio_in(portfolio_file, 1, tmp_path)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["accounts"] == 18
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"arrears: 12 rows of {portfolio_file} were refused and left out: ")
+    named = re.findall(r"line (\d+) \(statement_day: ", line)
+    assert named == [str(n) for n in range(2, 12)] and line.endswith("; 2 more")
