@@ -128,8 +128,8 @@ class Tally:
     cycles: int = 0
     opening: Decimal = Decimal(0)
     recovered: Decimal = Decimal(0)
-    counts: list[Counter[str]] = field(default_factory=list)
-    balances: list[defaultdict[str, Decimal]] = field(default_factory=list)
+    counts: list[Counter[str]] = field(init=False)  # per month end: accounts by bucket
+    balances: list[defaultdict[str, Decimal]] = field(init=False)  # and their balances
     transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
     commissions: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
@@ -138,8 +138,8 @@ class Tally:
     refused: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        self.counts = self.counts or [Counter() for _ in range(self.months)]
-        self.balances = self.balances or [defaultdict(Decimal) for _ in range(self.months)]
+        self.counts = [Counter() for _ in range(self.months)]
+        self.balances = [defaultdict(Decimal) for _ in range(self.months)]
 
     def merge(self, other: Tally) -> None:
         """Add `other`'s accounts (none of them may be in this tally already)."""
@@ -161,8 +161,8 @@ class Tally:
 
 
 def _add_sums(sums: defaultdict[str, Decimal], more: dict[str, Decimal]) -> None:
-    # Not `Counter.update`'s arithmetic on purpose: a zero balance (a cured bucket at a
-    # month end) is a key the report prints, and must not be dropped.
+    """`Counter.update` for Decimal sums. Every key is kept, zeros too: a cured bucket's
+    balance of 0.00 at a month end is a line the report prints."""
     for key, amount in more.items():
         sums[key] += amount
 

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -361,25 +362,37 @@ def portfolio_file(tmp_path: Path) -> Path:
     return write_sample(tmp_path / "placements.csv", 30, as_of=date(2026, 3, 1))
 
 
-def portfolio(path: Path, seed: int, cwd: Path) -> subprocess.CompletedProcess[str]:
+def portfolio(
+    path: Path,
+    cwd: Path,
+    *,
+    seed: int = 11,
+    months: int = MONTHS,
+    start: str = START,
+    jobs: int = 1,
+) -> subprocess.CompletedProcess[str]:
     return run_arrears(
-        "simulate",
-        "--portfolio",
-        path,
-        "--months",
-        str(MONTHS),
-        "--seed",
-        str(seed),
-        "--start",
-        START,
-        cwd=cwd,
-    )
+        "simulate", "--portfolio", path, "--months", str(months), "--seed", str(seed),
+        "--start", start, "--jobs", str(jobs), cwd=cwd,
+    )  # fmt: skip
+
+
+def rewrite_rows(path: Path, change: Callable[[list[dict[str, str]]], None]) -> Path:
+    """The placement CSV at `path` with `change` applied to its rows, in place."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    change(rows)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def test_a_portfolio_run_prints_a_report_covering_every_account_and_month(
     tmp_path: Path, portfolio_file: Path
 ) -> None:
-    done = portfolio(portfolio_file, 11, tmp_path)
+    done = portfolio(portfolio_file, tmp_path, seed=11)
 
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
@@ -420,9 +433,9 @@ def test_a_portfolio_run_prints_a_report_covering_every_account_and_month(
 def test_a_portfolio_run_is_reproducible_from_its_seed(
     tmp_path: Path, portfolio_file: Path
 ) -> None:
-    first = portfolio(portfolio_file, 11, tmp_path)
-    again = portfolio(portfolio_file, 11, tmp_path)
-    other = portfolio(portfolio_file, 12, tmp_path)
+    first = portfolio(portfolio_file, tmp_path, seed=11)
+    again = portfolio(portfolio_file, tmp_path, seed=11)
+    other = portfolio(portfolio_file, tmp_path, seed=12)
 
     assert (first.returncode, again.returncode, other.returncode) == (0, 0, 0)
     assert first.stdout == again.stdout
@@ -431,16 +444,7 @@ def test_a_portfolio_run_is_reproducible_from_its_seed(
 
 
 def test_a_portfolio_needs_at_least_one_month(tmp_path: Path, portfolio_file: Path) -> None:
-    done = run_arrears(
-        "simulate",
-        "--portfolio",
-        portfolio_file,
-        "--months",
-        "0",
-        "--start",
-        START,
-        cwd=tmp_path,
-    )
+    done = portfolio(portfolio_file, tmp_path, months=0)
 
     line = one_line_refusal(done)
     assert "months" in line
@@ -452,11 +456,7 @@ def test_a_portfolio_file_that_is_not_a_placement_file_is_refused_with_exit_2(
     path = tmp_path / "notes.txt"
     path.write_text("these are not cases\n", encoding="utf-8")
 
-    line = one_line_refusal(
-        run_arrears(
-            "simulate", "--portfolio", path, "--months", "1", "--start", START, cwd=tmp_path
-        )
-    )
+    line = one_line_refusal(portfolio(path, tmp_path, months=1))
     assert "notes.txt" in line
 
 
@@ -468,23 +468,17 @@ def big_portfolio_file(tmp_path: Path) -> Path:
     """More accounts than one `--jobs` chunk holds (`arrears.simulate_cmd.CHUNK`), and one
     row the reader refuses, so the processes share the work and the refusal is counted."""
     path = write_sample(tmp_path / "book.csv", 450, as_of=date(2026, 3, 1))
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[17]["principal"] = "12.345"  # a fraction of a cent: refused, not rounded
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+
+    def spoil(rows: list[dict[str, str]]) -> None:
+        rows[17]["principal"] = "12.345"  # a fraction of a cent: refused, not rounded
+
+    return rewrite_rows(path, spoil)
 
 
 def portfolio_in(
     path: Path, jobs: int, cwd: Path, start: str = START
 ) -> subprocess.CompletedProcess[str]:
-    return run_arrears(
-        "simulate", "--portfolio", path, "--months", "2", "--start", start, "--jobs", str(jobs),
-        cwd=cwd,
-    )  # fmt: skip
+    return portfolio(path, cwd, months=2, start=start, jobs=jobs)
 
 
 def test_a_portfolio_simulated_in_several_processes_gives_the_report_of_one(
@@ -530,14 +524,11 @@ def test_a_negative_number_of_jobs_is_refused(tmp_path: Path, portfolio_file: Pa
 def test_refused_rows_are_named_by_line_and_reason_the_first_ten_of_them(
     tmp_path: Path, portfolio_file: Path
 ) -> None:
-    with portfolio_file.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows[:12]:
-        row["statement_day"] = "31"  # POLICY §2: 1-28
-    with portfolio_file.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    def spoil(rows: list[dict[str, str]]) -> None:
+        for row in rows[:12]:
+            row["statement_day"] = "31"  # POLICY §2: 1-28
+
+    rewrite_rows(portfolio_file, spoil)
 
     done = portfolio_in(portfolio_file, 1, tmp_path)
 
