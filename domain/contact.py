@@ -15,7 +15,7 @@ from typing import NamedTuple
 from domain.commands import RecordContactAttempt
 from domain.errors import DomainError, check
 from domain.events import AccountFacts, Channel, ContactAttempted, PhoneLine, Target
-from domain.localtime import at_local, end_of_day, local_date, start_of_day, zone
+from domain.localtime import local_date, utc_at_local, utc_end_of_day, utc_start_of_day, zone
 from domain.memo import remember_last
 from domain.policy import ContactPolicy, Policy
 from domain.state import CaseState, ContactRecord
@@ -84,7 +84,7 @@ def window_open_at(moment: datetime, tz: str, policy: ContactPolicy) -> datetime
     day = local.date()
     if clock >= policy.window_end:
         day += timedelta(days=1)
-    return at_local(day, policy.window_start, tz)
+    return utc_at_local(day, policy.window_start, tz)
 
 
 # --- facts about the contact history -------------------------------------------------
@@ -109,7 +109,7 @@ def unanswered_calls_on(state: CaseState, line: PhoneLine, at: datetime, tz: str
     so the day's calls are the newest ones: the walk back stops where the day began
     instead of converting a week of records to local dates."""
     day = at.astimezone(zone(tz)).date()
-    begins, ends = start_of_day(day, tz), end_of_day(day, tz)
+    begins, ends = utc_start_of_day(day, tz), utc_end_of_day(day, tz)
     count = 0
     for r in reversed(state.recent_contacts):
         if r.at < begins:
@@ -189,7 +189,7 @@ def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[Plann
     if not state.opened or suppressed(state) or state.account is None:
         return ()
     assert state.as_of is not None and state.stage_entered_at is not None
-    floor = state.as_of if now is None else max(state.as_of, now)
+    floor = state.as_of if now is None else max(state.as_of, _utc(now))
     # Which tracks a stage has (POLICY §3): the reminder SMS in M0; the letters, the
     # visit, calls or else the weekly SMS, and locate calls in the calling stages; none
     # once the case is with an agency or the legal team. (Each track checks its stage
@@ -409,7 +409,7 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
         when = _entered(state)
     else:
         gap = 7 // calls_required_per_week(state, last, rules)
-        when = at_local(local_date(last, tz) + timedelta(days=gap), rules.window_start, tz)
+        when = utc_at_local(local_date(last, tz) + timedelta(days=gap), rules.window_start, tz)
     if rules.quiet_days_after_conversation and state.last_conversation_at is not None:
         when = max(
             when,
@@ -442,7 +442,8 @@ def _line_with_room(
     for line in rotation:
         if unanswered_calls_on(state, line, when, tz) < limit:
             return when, line
-    return at_local(local_date(when, tz) + timedelta(days=1), rules.window_start, tz), rotation[0]
+    next_day = local_date(when, tz) + timedelta(days=1)
+    return utc_at_local(next_day, rules.window_start, tz), rotation[0]
 
 
 def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:

@@ -9,7 +9,7 @@ timeline the calendar calls for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -49,9 +49,22 @@ from domain.state import CaseState
 
 
 class Scheduled(NamedTuple):
+    """A rule due at an instant. `at` is that instant in UTC, for comparing (the loop
+    compares schedules with the business time at every step, `domain.localtime`);
+    `given` is the same instant as the rule is handed it, in the zone it was written in
+    (a bank-local midnight for calendar dates). The zone matters to one rule: a
+    placement's term is added to the moment it begins in that moment's own zone
+    (`Decision.place`), so handing rules their instants in UTC would move terms across
+    daylight saving. Tuples sort by `at`, then `order`; `given` is never reached."""
+
     at: datetime
     order: int  # rules due at the same moment run in this order
     rule: str
+    given: datetime
+
+
+def _item(given: datetime, order: int, rule: str) -> Scheduled:
+    return Scheduled(given.astimezone(UTC), order, rule, given)
 
 
 def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
@@ -68,49 +81,48 @@ def _schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
         return ()
     assert state.account is not None and state.last_statement_date is not None
     bank = policy.cycle.bank_timezone
-    items = [
-        Scheduled(
-            _statement_at(state.last_statement_date, state.account.statement_day, bank),
-            0,
-            "statement",
-        )
-    ]
+    items = [_statement_at(state.last_statement_date, state.account.statement_day, bank)]
     if state.open_due_date is not None and state.settlement is None:
-        items.append(Scheduled(end_of_day(state.open_due_date, bank), 1, "due_date"))
+        items.append(_due_date_at(state.open_due_date, bank))
     if not state.charged_off and state.dues:
         charge_off_dpd = policy.delinquency.charge_off_dpd
-        items.append(
-            Scheduled(_charge_off_at(state.dues[0].due_date, charge_off_dpd, bank), 2, "charge_off")
-        )
+        items.append(_charge_off_at(state.dues[0].due_date, charge_off_dpd, bank))
     if state.promise is not None:
-        items.append(Scheduled(state.promise.pause_until, 3, "promise_deadline"))
+        items.append(_item(state.promise.pause_until, 3, "promise_deadline"))
     if state.plan is not None:
-        items.append(Scheduled(_installment_deadline(state, policy), 4, "installment_deadline"))
+        items.append(_item(_installment_deadline(state, policy), 4, "installment_deadline"))
     if "pause" in state.holds and state.pause_until is not None:
-        items.append(Scheduled(state.pause_until, 5, "pause_end"))
+        items.append(_item(state.pause_until, 5, "pause_end"))
     if state.stage == "letter" and not _answered_since(state, state.stage_entered_at):
         assert state.stage_entered_at is not None
         window = timedelta(days=policy.stages.letter_response_days)
-        items.append(Scheduled(state.stage_entered_at + window, 6, "letter_window"))
+        items.append(_item(state.stage_entered_at + window, 6, "letter_window"))
     if state.placement is not None:
-        items.append(Scheduled(state.placement.term_ends, 7, "placement_term"))
+        items.append(_item(state.placement.term_ends, 7, "placement_term"))
     return tuple(sorted(items))
 
 
-# The instants of the next statement and of the charge-off are asked for at every read
-# of a schedule, and change once a month at most. Pure functions of dates, day counts
-# and a zone name (hashable, compared exactly) that return an immutable datetime, so
-# remembering them cannot change an answer (as `domain.localtime.start_of_day`).
+# The next statement, due date and charge-off are asked for at every read of a schedule,
+# and change once a month at most. Pure functions of dates, day counts and a zone name
+# (hashable, compared exactly) that return an immutable tuple, so remembering them
+# cannot change an answer (as `domain.localtime.start_of_day`).
 
 
 @lru_cache(maxsize=4096)
-def _statement_at(last_statement_date: date, statement_day: int, bank: str) -> datetime:
-    return start_of_day(next_statement_date(last_statement_date, statement_day), bank)
+def _statement_at(last_statement_date: date, statement_day: int, bank: str) -> Scheduled:
+    statement = next_statement_date(last_statement_date, statement_day)
+    return _item(start_of_day(statement, bank), 0, "statement")
 
 
 @lru_cache(maxsize=4096)
-def _charge_off_at(oldest_due_date: date, charge_off_dpd: int, bank: str) -> datetime:
-    return start_of_day(oldest_due_date + timedelta(days=charge_off_dpd), bank)
+def _due_date_at(due: date, bank: str) -> Scheduled:
+    return _item(end_of_day(due, bank), 1, "due_date")
+
+
+@lru_cache(maxsize=4096)
+def _charge_off_at(oldest_due_date: date, charge_off_dpd: int, bank: str) -> Scheduled:
+    charge_off_date = oldest_due_date + timedelta(days=charge_off_dpd)
+    return _item(start_of_day(charge_off_date, bank), 2, "charge_off")
 
 
 def next_due_at(state: CaseState, policy: Policy) -> datetime | None:
@@ -131,10 +143,11 @@ def run_due(decision: Decision) -> None:
     charged off as it opens) runs at the case's latest event time, never before it:
     a timeline never goes back in time."""
     while calendar_due(decision.state, decision.now, decision.policy):
-        items = _schedule(decision.state, decision.policy)
+        item = _schedule(decision.state, decision.policy)[0]
         as_of = decision.state.as_of
-        at = items[0].at if as_of is None else max(items[0].at, as_of)
-        _RULES[items[0].rule](decision, at)
+        # `max(item, as_of)`, compared in UTC, handing over the rule's own instant
+        at = as_of if as_of is not None and as_of > item.at else item.given
+        _RULES[item.rule](decision, at)
 
 
 def refresh_bucket(d: Decision, at: datetime) -> None:

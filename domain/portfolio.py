@@ -31,7 +31,7 @@ from domain.events import (
     StatementIssued,
 )
 from domain.intake import open_case
-from domain.localtime import at_local, start_of_day
+from domain.localtime import start_of_day, utc_at_local
 from domain.money import charge
 from domain.placement import PlacementRow
 from domain.policy import Policy
@@ -77,7 +77,7 @@ class Debtor:
             day = event.statement_date + timedelta(
                 days=self.rng.randint(1, max(1, (event.due_date - event.statement_date).days))
             )
-            at = at_local(day, time(12, 0), self.policy.cycle.bank_timezone)
+            at = utc_at_local(day, time(12, 0), self.policy.cycle.bank_timezone)
             inputs.append(
                 Input(at=at, command=ReceivePayment(reference=f"SIM-{event.seq}", amount=amount))
             )

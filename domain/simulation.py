@@ -9,7 +9,7 @@ Scripted overrides arrive at 10:00 and payments at 12:00 bank time on their date
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -29,7 +29,7 @@ from domain.delinquency import bucket_label, days_past_due, oldest_past_due
 from domain.errors import OverrideRejected
 from domain.events import Actor, Channel, Event, Outcome
 from domain.intake import open_case
-from domain.localtime import at_local, local_date, start_of_day, zone
+from domain.localtime import local_date, start_of_day, utc_at_local, zone
 from domain.money import PositiveMoney
 from domain.placement import PlacementRow, case_id_for
 from domain.policy import Policy
@@ -191,11 +191,11 @@ def next_step(state: CaseState, inputs: Sequence[Input], policy: Policy) -> Step
 def scripted_inputs(scenario: Scenario, policy: Policy) -> list[Input]:
     bank = policy.cycle.bank_timezone
     inputs = [
-        Input(at=at_local(o.date, OVERRIDE_TIME, bank), command=o.command())
+        Input(at=utc_at_local(o.date, OVERRIDE_TIME, bank), command=o.command())
         for o in scenario.overrides
     ] + [
         Input(
-            at=at_local(p.date, PAYMENT_TIME, bank),
+            at=utc_at_local(p.date, PAYMENT_TIME, bank),
             command=ReceivePayment(reference=p.reference, amount=p.amount),
         )
         for p in scenario.payments
@@ -292,6 +292,7 @@ def drive(
     `inputs` is consumed in place (what is left lies after `until`); `react` may add
     inputs in answer to new events (a simulated debtor paying after a statement).
     """
+    until = until.astimezone(UTC)  # compared at every step (`domain.localtime`)
     while (step := next_step(run.state, inputs, run.policy)) is not None and step.at <= until:
         if step.kind == "input":
             new = run.apply(inputs.pop(0).command, step.at)
@@ -344,7 +345,13 @@ def timeline(
 
 
 def event_json(event: Event, bank_tz: str) -> dict[str, Any]:
-    """An event as the timeline prints it: times in the bank's zone, amounts as strings."""
+    """An event as the timeline prints it: every time in the bank's zone (the time of
+    the event, and those it carries: `planned_at`, `term_ends`, `pause_until`, `until`),
+    amounts as strings. The same instant can be written in any zone; printing them all
+    in one makes a timeline read, and compare, the same however it was computed."""
     data = event.model_dump(mode="json")
-    data["at"] = event.at.astimezone(zone(bank_tz)).isoformat()
+    bank = zone(bank_tz)
+    for name, value in event:
+        if isinstance(value, datetime):
+            data[name] = value.astimezone(bank).isoformat()
     return {"seq": data.pop("seq"), "at": data.pop("at"), "type": data.pop("type"), **data}

@@ -16,7 +16,7 @@ already in M4+ (`_placed_case`):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import pairwise
 
@@ -32,7 +32,8 @@ from domain.events import (
     Recalled,
     StageChanged,
 )
-from domain.policy import OutsourcingPolicy, Policy
+from domain.localtime import zone
+from domain.policy import CyclePolicy, OutsourcingPolicy, Policy
 from domain.simulation import CaseRun
 from tests.domain.conftest import (
     actor,
@@ -85,6 +86,24 @@ def test_entering_m4_places_the_case_at_the_first_hand_for_twenty_percent() -> N
     assert placed.term_ends == bank_time("2026-09-03")
     assert types(events)[-2:] == ["stage_changed", "placed"]
     assert run.state.stage == "outsourcing"
+
+
+def test_a_term_begun_at_a_statement_ends_at_the_banks_midnight_across_daylight_saving() -> None:
+    # A bank in New York, terms of 160 days: placed at the M4+ statement, 2026-06-05
+    # 00:00 EDT (UTC-4); 25 + 31 + 31 + 30 + 31 + 12 = 160 days later is 2026-11-12,
+    # after clocks went back on 11-01, so its midnight is 05:00 UTC, not 04:00.
+    new_york = zone("America/New_York")
+    policy = Policy(
+        cycle=CyclePolicy(bank_timezone="America/New_York"),
+        outsourcing=OutsourcingPolicy(term_days=160),
+    )
+    run = open_case(policy=policy, at=datetime(2026, 3, 1, tzinfo=new_york))
+
+    events = advance(run, datetime(2026, 6, 5, tzinfo=new_york))
+
+    [placed] = of_type(events, Placed)
+    assert placed.at == datetime(2026, 6, 5, 4, tzinfo=UTC)
+    assert placed.term_ends == datetime(2026, 11, 12, 5, tzinfo=UTC)
 
 
 def test_a_case_arriving_in_m4_is_placed_at_the_first_hand_when_it_opens() -> None:

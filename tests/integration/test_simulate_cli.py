@@ -263,6 +263,27 @@ def test_a_payment_written_without_cents_is_printed_with_two_decimals(tmp_path: 
     assert payment["amount"] == "150.00"
 
 
+def test_every_time_in_a_timeline_is_written_in_the_banks_zone(tmp_path: Path) -> None:
+    # A debtor in Urumqi (UTC+6) called from M2 on, no payment: calls are planned at the
+    # start of the debtor's contact window, SMS at times counted in days from an event.
+    # However a time was computed, the timeline writes it in the bank's zone (UTC+8).
+    data = scenario(account=account(timezone="Asia/Urumqi", principal="20000.00"), payments=[])
+
+    done = run_arrears("simulate", write_json(tmp_path / "s.json", data), cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    events = json.loads(done.stdout)["events"]
+    planned: dict[str, str] = {}
+    for e in events:
+        if e["type"] == "contact_attempted":
+            planned.setdefault(e["channel"], e["planned_at"])
+    assert {"sms", "call"} <= planned.keys()
+    times = [(e["type"], k, v) for e in events for k, v in e.items() if k in TIME_KEYS and v]
+    assert [t for t in times if not t[2].endswith("+08:00")] == []
+    # the first call: 08:00 in Urumqi is 10:00 in Shanghai
+    assert planned["call"].endswith("T10:00:00+08:00")
+
+
 # --- bad scenarios -----------------------------------------------------------------------------
 
 
