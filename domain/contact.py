@@ -175,9 +175,14 @@ def due(state: CaseState, now: datetime, policy: Policy) -> list[PlannedContact]
     at night) must not dial at `now` an attempt planned for the morning; it waits for
     the next window, as the plan says.
     """
-    if state.account is None or not in_window(now, state.account.timezone, policy.contact):
+    if state.account is None:
         return []
-    return [p for p in _plan(state, policy, None) if p.planned_at <= now]
+    # The plan first: after an attempt nothing more is usually due, and then the window
+    # (a conversion to the debtor's zone) need not be asked about.
+    ready = [p for p in _plan(state, policy, None) if p.planned_at <= now]
+    if not ready or not in_window(now, state.account.timezone, policy.contact):
+        return []
+    return ready
 
 
 @remember_last

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
+from domain import evolve as evolve_module
 from domain.billing import (
     accrual_days,
     add_months,
@@ -37,7 +38,6 @@ from domain.events import (
     StatementIssued,
 )
 from domain.localtime import end_of_day, start_of_day
-from domain.memo import remember_last
 from domain.money import ZERO
 from domain.outsourcing import (
     goes_to_legal_on_recall,
@@ -72,11 +72,30 @@ def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
     return list(_schedule(state, policy))
 
 
-@remember_last
+_NOTHING = object()
+_last: list[tuple[object, object, tuple[Scheduled, ...]]] = [(_NOTHING, _NOTHING, ())]
+
+
 def _schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
-    """`scheduled`, as an immutable tuple remembered for the last state: the loop asks
-    for the same state's schedule in `next_wakeup` and again in `run_due`
-    (`domain.memo` says why that is safe)."""
+    """`scheduled`, as an immutable tuple remembered for the last state, as
+    `domain.memo.remember_last` does (and for the same reasons safe): the loop asks for
+    the same state's schedule in `next_wakeup` and again in `run_due`. One more answer
+    is known without working it out: a contact attempt leaves the schedule as it was
+    (`domain.evolve.last_contact_step`), and the loop records some four a month."""
+    known_state, known_policy, items = _last[0]
+    if known_policy is policy:
+        if known_state is state:
+            return items
+        step = evolve_module.last_contact_step
+        if step is not None and step[0] is known_state and step[1] is state:
+            _last[0] = (state, policy, items)
+            return items
+    items = _compute_schedule(state, policy)
+    _last[0] = (state, policy, items)
+    return items
+
+
+def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
     if not state.opened or state.closed:
         return ()
     assert state.account is not None and state.last_statement_date is not None

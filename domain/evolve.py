@@ -300,13 +300,26 @@ _HANDLERS: dict[type[Any], Callable[[CaseState, Any], Changes]] = {
 }
 
 
+#: The last contact attempt `evolve` applied: (the state before, the state after). An
+#: attempt changes contact facts only (`_contact`), which no calendar rule reads, so the
+#: schedule before it is the schedule after it; `domain.cycle` takes it from here instead
+#: of working it out again (a test checks the claim over whole histories). Replaced whole,
+#: like `domain.memo`'s entries; it holds both states, so their identities stay theirs.
+last_contact_step: tuple[CaseState, CaseState] | None = None
+
+
 def evolve(state: CaseState, event: Event) -> CaseState:
     """The state after `event`. Events must arrive in `seq` order, without gaps."""
+    global last_contact_step
     if event.seq != state.seq + 1:
         raise ValueError(f"event seq {event.seq} does not follow {state.seq}")
-    changes = _HANDLERS[type(event)](state, event)
+    kind = type(event)
+    changes = _HANDLERS[kind](state, event)
     changes["seq"], changes["as_of"] = event.seq, event.at
-    return _updated(state, changes)
+    new = _updated(state, changes)
+    if kind is ContactAttempted:
+        last_contact_step = (state, new)
+    return new
 
 
 # `_updated` relies on this: nothing that `dataclasses.replace` would run besides copying.

@@ -31,6 +31,7 @@ from domain.commands import AdvanceTime
 from domain.contact import plan
 from domain.cycle import scheduled
 from domain.delinquency import bucket_number
+from domain.events import ContactAttempted
 from domain.evolve import _HANDLERS, _updated, evolve, fold
 from domain.intake import open_case
 from domain.localtime import end_of_day, start_of_day
@@ -164,8 +165,31 @@ def test_remembered_plans_and_schedules_are_computed_afresh_equal(
             assert [p.planned_at for p in plan(state, run.policy)] == [
                 p.planned_at for p in fresh_plan
             ]
-            fresh = list(cycle._schedule.__wrapped__(state, run.policy))
+            fresh = list(cycle._compute_schedule(state, run.policy))
             assert scheduled(state, run.policy) == fresh
+
+
+def test_a_contact_attempt_leaves_the_schedule_as_it_was(runs: list[CaseRun]) -> None:
+    attempts = 0
+    for run in runs:
+        for before, event in zip(states(run), run.events, strict=False):
+            if isinstance(event, ContactAttempted):
+                after = evolve(before, event)
+                assert cycle._compute_schedule(after, run.policy) == cycle._compute_schedule(
+                    before, run.policy
+                )
+                attempts += 1
+    assert attempts > 100  # the histories do make attempts, on every track
+
+
+def test_a_schedule_taken_over_from_the_state_before_an_attempt_is_the_computed_one(
+    runs: list[CaseRun],
+) -> None:
+    run = runs[-1]
+    for before, event in zip(states(run), run.events, strict=False):
+        scheduled(before, run.policy)  # remembered
+        after = evolve(before, event)  # an attempt hands it on; any other event does not
+        assert scheduled(after, run.policy) == list(cycle._compute_schedule(after, run.policy))
 
 
 def test_remembered_answers_are_handed_out_as_fresh_lists(runs: list[CaseRun]) -> None:
@@ -191,9 +215,21 @@ def test_remember_last_answers_again_only_for_the_very_same_arguments() -> None:
     double(b, None)  # equal is not enough: computed again
     double(a, None)  # and the entry it replaced is gone
     assert len(calls) == 3
-    double(a, y=None)  # keywords are never remembered
-    double(a, y=None)
-    assert len(calls) == 5
+    with pytest.raises(TypeError):
+        double(a, y=None)  # positional only: no keyword spelling of the same call
+    assert len(calls) == 3
+
+
+def test_remember_last_takes_only_two_or_three_plain_parameters() -> None:
+    def one(x: object) -> object:
+        return x
+
+    def defaulted(x: object, y: object = None) -> object:
+        return x
+
+    for fn in (one, defaulted):
+        with pytest.raises(TypeError, match="two or three plain parameters"):
+            remember_last(fn)
 
 
 def test_a_state_equal_to_the_last_but_another_object_gets_its_own_plan() -> None:
