@@ -9,7 +9,8 @@ input (`RecordContactAttempt`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from domain.commands import RecordContactAttempt
@@ -54,6 +55,13 @@ class PlannedContact(NamedTuple):
 # rebuilt case could decide differently from the live one.
 
 
+@lru_cache(maxsize=256)
+def _days(n: int) -> timedelta:
+    """`timedelta(days=n)`, made once per count: building one costs more than a lookup,
+    and the plan adds the policy's day counts at every step."""
+    return timedelta(days=n)
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
@@ -77,14 +85,19 @@ def window_open_at(moment: datetime, tz: str, policy: ContactPolicy) -> datetime
     Outside the window an attempt waits: before the start it moves to today's start,
     after the end to tomorrow's.
     """
+    return _window_open_and_day(moment, tz, policy)[0]
+
+
+def _window_open_and_day(moment: datetime, tz: str, policy: ContactPolicy) -> tuple[datetime, date]:
+    """`window_open_at`, and the debtor's local day of that moment (one conversion)."""
     local = moment.astimezone(zone(tz))  # converted once, for the test and the move
     clock = local.time()
-    if policy.window_start <= clock < policy.window_end:  # `in_window`
-        return moment
     day = local.date()
+    if policy.window_start <= clock < policy.window_end:  # `in_window`
+        return moment, day
     if clock >= policy.window_end:
-        day += timedelta(days=1)
-    return utc_at_local(day, policy.window_start, tz)
+        day += _days(1)
+    return utc_at_local(day, policy.window_start, tz), day
 
 
 # --- facts about the contact history -------------------------------------------------
@@ -109,9 +122,13 @@ def unanswered_calls_on(state: CaseState, line: PhoneLine, at: datetime, tz: str
     so the day's calls are the newest ones: the walk back stops where the day began
     instead of converting a week of records to local dates."""
     day = at.astimezone(zone(tz)).date()
+    return _unanswered_on(state.recent_contacts, line, day, tz)
+
+
+def _unanswered_on(records: tuple[ContactRecord, ...], line: PhoneLine, day: date, tz: str) -> int:
     begins, ends = utc_start_of_day(day, tz), utc_end_of_day(day, tz)
     count = 0
-    for r in reversed(state.recent_contacts):
+    for r in reversed(records):
         if r.at < begins:
             break
         if (
@@ -139,7 +156,7 @@ def contact_calls_in_week(state: CaseState, index: int, at: datetime) -> int:
 
 def contactable(state: CaseState, at: datetime, policy: ContactPolicy) -> bool:
     """POLICY §3: contactable = a right-party contact within the lookback (7 days)."""
-    lookback = timedelta(days=policy.contactable_lookback_days)
+    lookback = _days(policy.contactable_lookback_days)
     return state.last_rpc_at is not None and _elapsed(at, state.last_rpc_at) < lookback
 
 
@@ -360,7 +377,7 @@ def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[PlannedContac
         when = _entered(state)
     else:
         assert state.last_sms_at is not None
-        when = _utc(state.last_sms_at) + timedelta(days=policy.reminder_second_sms_after_days)
+        when = _utc(state.last_sms_at) + _days(policy.reminder_second_sms_after_days)
     return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="reminder")]
 
 
@@ -376,7 +393,7 @@ def _weekly_sms(state: CaseState, policy: Policy) -> list[PlannedContact]:
         return []
     since = _entered(state)
     last = state.last_sms_at if state.last_sms_at and state.last_sms_at >= since else None
-    every = timedelta(days=policy.contact.m1_sms_every_days)
+    every = _days(policy.contact.m1_sms_every_days)
     when = since if last is None else _utc(last) + every
     return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
 
@@ -414,11 +431,11 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
         when = _entered(state)
     else:
         gap = 7 // calls_required_per_week(state, last, rules)
-        when = utc_at_local(local_date(last, tz) + timedelta(days=gap), rules.window_start, tz)
+        when = _window_start_days_after(last, gap, tz, rules.window_start)
     if rules.quiet_days_after_conversation and state.last_conversation_at is not None:
         when = max(
             when,
-            _utc(state.last_conversation_at) + timedelta(days=rules.quiet_days_after_conversation),
+            _utc(state.last_conversation_at) + _days(rules.quiet_days_after_conversation),
         )
     if rules.max_calls_per_7_days is not None:
         recent = _calls_in_last_week(state.recent_contacts, when)
@@ -432,6 +449,13 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
     ]
 
 
+@lru_cache(maxsize=4096)
+def _window_start_days_after(last: datetime, days: int, tz: str, start: time) -> datetime:
+    """The window's start `days` local days after the day of `last`: the next call of
+    the cadence. Remembered: a case asks it at every step until it calls again."""
+    return utc_at_local(local_date(last, tz) + _days(days), start, tz)
+
+
 def _line_with_room(
     state: CaseState, lines: list[PhoneLine], when: datetime, rules: ContactPolicy
 ) -> tuple[datetime, PhoneLine]:
@@ -441,14 +465,16 @@ def _line_with_room(
     assert state.as_of is not None
     tz = _account(state).timezone
     start = state.debtor_calls % len(lines)
+    when, day = _window_open_and_day(max(when, state.as_of), tz, rules)
+    records = state.recent_contacts
+    if not records or records[-1].at < utc_start_of_day(day, tz):
+        return when, lines[start]  # nothing yet on that day: every line has room (limit >= 1)
     rotation = lines[start:] + lines[:start]
-    when = window_open_at(max(when, state.as_of), tz, rules)
     limit = rules.max_unanswered_calls_per_number_per_day
     for line in rotation:
-        if unanswered_calls_on(state, line, when, tz) < limit:
+        if _unanswered_on(records, line, day, tz) < limit:
             return when, line
-    next_day = local_date(when, tz) + timedelta(days=1)
-    return utc_at_local(next_day, rules.window_start, tz), rotation[0]
+    return utc_at_local(day + _days(1), rules.window_start, tz), rotation[0]
 
 
 def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
@@ -470,7 +496,7 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
         return []
     unreachable_from = _entered(state)
     if state.last_rpc_at is not None:
-        lapse = _utc(state.last_rpc_at) + timedelta(days=rules.contactable_lookback_days)
+        lapse = _utc(state.last_rpc_at) + _days(rules.contactable_lookback_days)
         unreachable_from = max(unreachable_from, lapse)
     last_called = dict(state.contact_calls)
     counts = dict(state.contact_call_counts)
@@ -515,7 +541,7 @@ def _visit(state: CaseState) -> list[PlannedContact]:
         PlannedContact(
             channel="visit",
             target=target,
-            planned_at=_utc(_entered(state)) + timedelta(days=1),
+            planned_at=_utc(_entered(state)) + _days(1),
             purpose="field_visit",
         )
     ]
