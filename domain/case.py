@@ -112,8 +112,10 @@ def next_wakeup(state: CaseState, policy: Policy, now: datetime | None = None) -
     calendar = next_due_at(state, policy)
     if calendar is not None and now is not None:
         calendar = max(calendar, now)
-    times = [t for t in (calendar, next_contact_at(state, policy, now)) if t is not None]
-    return min(times) if times else None
+    contact = next_contact_at(state, policy, now)
+    if calendar is None or contact is None:
+        return contact if calendar is None else calendar
+    return contact if contact < calendar else calendar  # `min`: the calendar on a tie
 
 
 def _open(d: Decision, command: OpenCase) -> None:

@@ -75,8 +75,7 @@ def _elapsed(later: datetime, earlier: datetime) -> timedelta:
 
 def in_window(moment: datetime, tz: str, policy: ContactPolicy) -> bool:
     """POLICY §5: 08:00-22:00 in the debtor's local time (start included, end excluded)."""
-    clock = moment.astimezone(zone(tz)).time()  # the local wall clock: `timetz()` sans zone
-    return policy.window_start <= clock < policy.window_end
+    return _window(moment, tz, policy.window_start, policy.window_end)[0] is None
 
 
 def window_open_at(moment: datetime, tz: str, policy: ContactPolicy) -> datetime:
@@ -89,15 +88,30 @@ def window_open_at(moment: datetime, tz: str, policy: ContactPolicy) -> datetime
 
 
 def _window_open_and_day(moment: datetime, tz: str, policy: ContactPolicy) -> tuple[datetime, date]:
-    """`window_open_at`, and the debtor's local day of that moment (one conversion)."""
-    local = moment.astimezone(zone(tz))  # converted once, for the test and the move
-    clock = local.time()
-    day = local.date()
-    if policy.window_start <= clock < policy.window_end:  # `in_window`
-        return moment, day
-    if clock >= policy.window_end:
-        day += _days(1)
-    return utc_at_local(day, policy.window_start, tz), day
+    """`window_open_at`, and the debtor's local day of the moment it answers."""
+    moved, day, _ = _window(moment, tz, policy.window_start, policy.window_end)
+    return (moment, day) if moved is None else (moved, day)
+
+
+@lru_cache(maxsize=8192)
+def _window(
+    moment: datetime, tz: str, start: time, end: time
+) -> tuple[datetime | None, date, date]:
+    """Where `moment` lies against the window, from one conversion to the debtor's zone:
+    (None if inside it, else the window's next opening; the local day of that answer;
+    the local day of `moment`).
+
+    Remembered by instant: the plan and the guards ask about the same few moments at
+    every step (the business time, the times the tracks propose), and a conversion
+    costs about four times a lookup. An equal instant gives an equal answer whatever
+    zone it is written in; `moment` itself is never remembered as the answer."""
+    local = moment.astimezone(zone(tz))
+    clock = local.time()  # the local wall clock: `timetz()` sans zone
+    today = local.date()
+    if start <= clock < end:
+        return None, today, today
+    day = today + _days(1) if clock >= end else today
+    return utc_at_local(day, start, tz), day, today
 
 
 # --- facts about the contact history -------------------------------------------------
@@ -498,19 +512,25 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
     if state.last_rpc_at is not None:
         lapse = _utc(state.last_rpc_at) + _days(rules.contactable_lookback_days)
         unreachable_from = max(unreachable_from, lapse)
+    total = rules.third_party_calls_per_contact_total
+    used_up = (
+        set()
+        if total is None
+        else {index for index, calls in state.contact_call_counts if calls >= total}
+    )
     last_called = dict(state.contact_calls)
-    counts = dict(state.contact_call_counts)
-    candidates: list[tuple[datetime, int]] = []
+    best: tuple[datetime, int] | None = None
     for index in range(account.contacts):
-        total = rules.third_party_calls_per_contact_total
-        if total is not None and counts.get(index, 0) >= total:
+        if index in used_up:
             continue
         previous = last_called.get(index)
         earliest = unreachable_from if previous is None else _utc(previous) + WEEK
-        candidates.append((max(earliest, unreachable_from), index))
-    if not candidates:
+        candidate = (unreachable_from if unreachable_from > earliest else earliest, index)
+        if best is None or candidate < best:  # `min` over the contacts
+            best = candidate
+    if best is None:
         return []
-    when, index = min(candidates)
+    when, index = best
     return [
         PlannedContact(
             channel="call", target="contact", contact_index=index, planned_at=when, purpose="locate"

@@ -40,7 +40,7 @@ def parse_amount(value: str | Decimal | int) -> Decimal:
     with a non-zero digit below the cent raise `ValueError` naming the value. Trailing
     zeros ("1.230") lose nothing and are accepted. The result carries exactly two places.
     """
-    if isinstance(value, bool) or not isinstance(value, str | Decimal | int):
+    if isinstance(value, bool) or not isinstance(value, (str, Decimal, int)):
         raise ValueError(f"amount {value!r} must be a str, Decimal or int, never a float")
     try:
         number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
@@ -48,7 +48,7 @@ def parse_amount(value: str | Decimal | int) -> Decimal:
         raise ValueError(f"amount {value!r} is not a number") from None
     if not number.is_finite():
         raise ValueError(f"amount {value!r} is not a finite number")
-    return _exact_cents(number, f"amount {value!r}")
+    return _exact_cents(number, "amount", value)
 
 
 def fmt(amount: Decimal) -> str:
@@ -72,17 +72,19 @@ def _require_finite(amount: Decimal) -> Decimal:
 
 def _require_cents(amount: Decimal, what: str) -> Decimal:
     """Return `amount` with two places, refusing a digit below the cent (POLICY §1)."""
-    return _exact_cents(_require_finite(amount), f"{what} {amount!r}")
+    return _exact_cents(_require_finite(amount), what, amount)
 
 
-def _exact_cents(number: Decimal, label: str) -> Decimal:
-    """`number` with exactly two places, or `ValueError` if that would change its value."""
+def _exact_cents(number: Decimal, what: str, value: object) -> Decimal:
+    """`number` with exactly two places, or `ValueError` (naming `what` and the `value`
+    given) if that would change its value. The message is written only when refusing:
+    every amount of every payment and due passes here."""
     try:
         cents = number.quantize(CENT)
     except InvalidOperation:
-        raise ValueError(f"{label} is too large") from None
+        raise ValueError(f"{what} {value!r} is too large") from None
     if cents != number:
-        raise ValueError(f"{label} has more than 2 decimal places")
+        raise ValueError(f"{what} {value!r} has more than 2 decimal places")
     return _without_negative_zero(cents)
 
 
@@ -105,7 +107,7 @@ def _validate_amount(value: object) -> Decimal:
     Without it pydantic would turn a float (or a JSON number such as 0.1) into a
     Decimal silently, which POLICY §1 forbids.
     """
-    if not isinstance(value, str | Decimal | int):
+    if not isinstance(value, (str, Decimal, int)):
         raise ValueError(f"amount {value!r} must be a str, Decimal or int, never a float")
     return parse_amount(value)
 

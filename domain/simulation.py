@@ -96,12 +96,16 @@ def reply(
 ) -> ContactReply:
     """A simulated provider's reply, carrying what POLICY §5 requires of each attempt: a
     recording reference for every call, two collectors on every field visit."""
-    extras: dict[str, Any] = {}
+    provider_ref = f"{provider}-{attempt_key}"
     if planned.channel == "call":
-        extras = {"recording_ref": f"rec-{attempt_key}", "collector_ids": ("dialer",)}
-    elif planned.channel == "visit":
-        extras = {"collector_ids": ("field-1", "field-2")}
-    return ContactReply(outcome=outcome, provider_ref=f"{provider}-{attempt_key}", **extras)
+        return ContactReply(outcome, _DIALER, f"rec-{attempt_key}", provider_ref)
+    if planned.channel == "visit":
+        return ContactReply(outcome, _FIELD_TEAM, None, provider_ref)
+    return ContactReply(outcome, (), None, provider_ref)
+
+
+_DIALER = ("dialer",)
+_FIELD_TEAM = ("field-1", "field-2")
 
 
 ReplyTo = Callable[[PlannedContact, str], ContactReply]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -40,7 +40,7 @@ from domain.placement import case_id_for
 from domain.policy import Policy
 from domain.portfolio import Debtor
 from domain.simulation import CaseRun, Scenario, drive, horizon, scripted_inputs
-from domain.state import CaseState
+from domain.state import CaseState, ContactRecord
 from tests.domain.conftest import STATE_JSON, make_row
 
 SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("*.json"))
@@ -154,6 +154,17 @@ def test_updated_makes_what_dataclasses_replace_makes(runs: list[CaseRun]) -> No
             assert type(fast) is type(slow)
             assert list(fast.__dict__.items()) == list(slow.__dict__.items())
             assert STATE_JSON.dump_json(fast) == STATE_JSON.dump_json(slow)
+
+
+def test_contact_records_are_the_ones_their_class_makes(runs: list[CaseRun]) -> None:
+    made = 0
+    for run in runs:
+        for record in fold(run.events).recent_contacts:
+            slow = ContactRecord(**{f.name: getattr(record, f.name) for f in fields(record)})
+            assert type(record) is ContactRecord
+            assert list(record.__dict__.items()) == list(slow.__dict__.items())
+            made += 1
+    assert made > 50
 
 
 def test_remembered_plans_and_schedules_are_computed_afresh_equal(
