@@ -71,13 +71,13 @@ def decide_with_state(
     if not state.opened:
         raise DomainError("case_open", "there is no such case")
     run_due(d)
-    match command:
+    match command:  # the commonest first: attempts, wake-ups, payments, then overrides
+        case RecordContactAttempt():
+            _record_contact(d, command)
         case AdvanceTime():
             pass
         case ReceivePayment():
             receive_payment(d, command)
-        case RecordContactAttempt():
-            _record_contact(d, command)
         case _:
             check_override(d.state, command, now, policy)
             apply_override(d, command)

@@ -129,20 +129,15 @@ def is_bad_line(outcome: str) -> bool:
     return outcome in _BAD_LINE
 
 
-def unanswered_calls_on(state: CaseState, line: PhoneLine, at: datetime, tz: str) -> int:
-    """POLICY §5: unanswered calls to `line` on the debtor's local day of `at`.
+def unanswered_calls_on(state: CaseState, line: PhoneLine, day: date, tz: str) -> int:
+    """POLICY §5: unanswered calls to `line` on the debtor's local `day` (zone `tz`).
 
     The records are in time order (an event never goes back in time, `check_forward`),
     so the day's calls are the newest ones: the walk back stops where the day began
     instead of converting a week of records to local dates."""
-    day = at.astimezone(zone(tz)).date()
-    return _unanswered_on(state.recent_contacts, line, day, tz)
-
-
-def _unanswered_on(records: tuple[ContactRecord, ...], line: PhoneLine, day: date, tz: str) -> int:
     begins, ends = utc_start_of_day(day, tz), utc_end_of_day(day, tz)
     count = 0
-    for r in reversed(records):
+    for r in reversed(state.recent_contacts):
         if r.at < begins:
             break
         if (
@@ -290,7 +285,8 @@ def check_attempt(state: CaseState, c: RecordContactAttempt, now: datetime, poli
             timezone=account.timezone,
         )
     if c.channel == "call" and c.target == "debtor" and c.line is not None:
-        made = unanswered_calls_on(state, c.line, now, account.timezone)
+        today = _window(now, account.timezone, rules.window_start, rules.window_end)[2]
+        made = unanswered_calls_on(state, c.line, today, account.timezone)
         limit = rules.max_unanswered_calls_per_number_per_day
         if made >= limit:
             raise DomainError(
@@ -486,7 +482,7 @@ def _line_with_room(
     rotation = lines[start:] + lines[:start]
     limit = rules.max_unanswered_calls_per_number_per_day
     for line in rotation:
-        if _unanswered_on(records, line, day, tz) < limit:
+        if unanswered_calls_on(state, line, day, tz) < limit:
             return when, line
     return utc_at_local(day + _days(1), rules.window_start, tz), rotation[0]
 

@@ -228,15 +228,16 @@ def _statement(d: Decision, at: datetime) -> None:
             basis=d.state.total - state.account.credit_limit,
         )
     s = d.state
-    minimum = new_minimum(s.total, cycle.minimum_payment_rate, s.minimum_due_total)
+    total, earlier = s.total, s.minimum_due_total
+    minimum = new_minimum(total, cycle.minimum_payment_rate, earlier)
     d.emit(
         StatementIssued,
         at,
         statement_date=statement,
         due_date=due_date(statement, state.account.grace_days),
-        balance=BalanceView(principal=s.principal, interest=s.interest, fees=s.fees, total=s.total),
+        balance=BalanceView(principal=s.principal, interest=s.interest, fees=s.fees, total=total),
         minimum=minimum,
-        minimum_due_total=s.minimum_due_total + minimum,
+        minimum_due_total=earlier + minimum,
     )
     refresh_bucket(d, at)
     follow_bucket(d, at)

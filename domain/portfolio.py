@@ -207,12 +207,12 @@ def simulate_accounts(
                 t.cycles += 1
         t.outcomes[run.state.outcome or "open"] += 1
         for event in run.events:
-            if isinstance(event, PaymentReceived):
+            if isinstance(event, ContactAttempted):  # the commonest first
+                t.attempts[event.channel] += 1
+            elif isinstance(event, PaymentReceived):
                 t.recovered += event.amount - event.unapplied
             elif isinstance(event, CommissionEarned):
                 t.commissions[f"{event.agency}/{event.hand}"] += event.amount
-            elif isinstance(event, ContactAttempted):
-                t.attempts[event.channel] += 1
     return t
 
 
