@@ -237,16 +237,18 @@ def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[Plann
         ]
     else:
         return ()
-    tz = state.account.timezone
-    placed = [
-        _placed(p, window_open_at(max(p.planned_at, floor), tz, policy.contact)) for p in proposals
-    ]
-    return tuple(sorted(placed, key=_at))
-
-
-def _placed(p: PlannedContact, at: datetime) -> PlannedContact:
-    """`p` planned at `at` (`p` itself when that is its time already, the common case)."""
-    return p if at is p.planned_at else p._replace(planned_at=at)
+    tz, rules = state.account.timezone, policy.contact
+    placed = []
+    for p in proposals:
+        # `window_open_at(max(p.planned_at, floor))`, written out: it runs for every
+        # proposal of every state. `p` itself when that is its time already (commonly).
+        at = floor if floor > p.planned_at else p.planned_at
+        moved = _window(at, tz, rules.window_start, rules.window_end)[0]
+        if moved is not None:
+            at = moved
+        placed.append(p if at is p.planned_at else p._replace(planned_at=at))
+    placed.sort(key=_at)
+    return tuple(placed)
 
 
 def _at(p: PlannedContact) -> datetime:
@@ -408,8 +410,11 @@ def _weekly_sms(state: CaseState, policy: Policy) -> list[PlannedContact]:
     return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
 
 
-def _good_lines(state: CaseState) -> list[PhoneLine]:
-    return [line for line in _account(state).phones if line not in state.bad_lines]
+def _good_lines(state: CaseState) -> tuple[PhoneLine, ...]:
+    phones = _account(state).phones
+    if not state.bad_lines:  # the common case: every line still works
+        return phones
+    return tuple(line for line in phones if line not in state.bad_lines)
 
 
 def _calls_in_last_week(records: tuple[ContactRecord, ...], at: datetime) -> list[datetime]:
@@ -434,11 +439,10 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
         return []
     rules = policy.contact
     tz = _account(state).timezone
-    last = (
-        state.last_call_at if state.last_call_at and state.last_call_at >= _entered(state) else None
-    )
+    entered = _entered(state)
+    last = state.last_call_at if state.last_call_at and state.last_call_at >= entered else None
     if last is None:
-        when = _entered(state)
+        when = entered
     else:
         gap = 7 // calls_required_per_week(state, last, rules)
         when = _window_start_days_after(last, gap, tz, rules.window_start)
@@ -452,11 +456,7 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
         if len(recent) >= rules.max_calls_per_7_days:
             when = max(when, recent[-rules.max_calls_per_7_days] + WEEK)
     when, line = _line_with_room(state, lines, when, rules)
-    return [
-        PlannedContact(
-            channel="call", target="debtor", line=line, planned_at=when, purpose="cadence"
-        )
-    ]
+    return [PlannedContact("call", "debtor", when, "cadence", line)]
 
 
 @lru_cache(maxsize=4096)
@@ -467,7 +467,7 @@ def _window_start_days_after(last: datetime, days: int, tz: str, start: time) ->
 
 
 def _line_with_room(
-    state: CaseState, lines: list[PhoneLine], when: datetime, rules: ContactPolicy
+    state: CaseState, lines: tuple[PhoneLine, ...], when: datetime, rules: ContactPolicy
 ) -> tuple[datetime, PhoneLine]:
     """The next line in the rotation that has room for another unanswered call on the
     day of the attempt (POLICY §5: at most 6 per number per day); if none has, the first
@@ -527,11 +527,7 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
     if best is None:
         return []
     when, index = best
-    return [
-        PlannedContact(
-            channel="call", target="contact", contact_index=index, planned_at=when, purpose="locate"
-        )
-    ]
+    return [PlannedContact("call", "contact", when, "locate", None, index)]
 
 
 def _letters(state: CaseState) -> list[PlannedContact]:
