@@ -228,13 +228,18 @@ def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[Plann
     if state.stage == "reminder":
         proposals = _reminder_sms(state, policy.contact)
     elif state.stage in _CALLING_STAGES:
-        proposals = [
-            *_letters(state),
-            *_visit(state),
-            *_weekly_sms(state, policy),
-            *_debtor_calls(state, policy),
-            *_third_party_calls(state, policy),
-        ]
+        # The stage's own track (letters, the visit), calls or else the weekly SMS, and
+        # locate calls, in this order: proposals due at the same moment keep it.
+        proposals = []
+        if state.stage == "letter":
+            proposals += _letters(state)
+        elif state.stage == "visit":
+            proposals += _visit(state)
+        if _calls_wanted(state, policy):
+            proposals += _debtor_calls(state, policy)
+        else:
+            proposals += _weekly_sms(state, policy)
+        proposals += _third_party_calls(state, policy)
     else:
         return ()
     tz, rules = state.account.timezone, policy.contact
@@ -411,7 +416,8 @@ def _weekly_sms(state: CaseState, policy: Policy) -> list[PlannedContact]:
 
 
 def _good_lines(state: CaseState) -> tuple[PhoneLine, ...]:
-    phones = _account(state).phones
+    assert state.account is not None
+    phones = state.account.phones
     if not state.bad_lines:  # the common case: every line still works
         return phones
     return tuple(line for line in phones if line not in state.bad_lines)
@@ -438,8 +444,8 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
     if not lines:
         return []
     rules = policy.contact
-    tz = _account(state).timezone
-    entered = _entered(state)
+    assert state.account is not None and state.stage_entered_at is not None
+    tz, entered = state.account.timezone, state.stage_entered_at
     last = state.last_call_at if state.last_call_at and state.last_call_at >= entered else None
     if last is None:
         when = entered
@@ -472,8 +478,8 @@ def _line_with_room(
     """The next line in the rotation that has room for another unanswered call on the
     day of the attempt (POLICY §5: at most 6 per number per day); if none has, the first
     window moment of the next day. Matters when a stage begins on a day of calls."""
-    assert state.as_of is not None
-    tz = _account(state).timezone
+    assert state.as_of is not None and state.account is not None
+    tz = state.account.timezone
     start = state.debtor_calls % len(lines)
     when, day = _window_open_and_day(max(when, state.as_of), tz, rules)
     records = state.recent_contacts
@@ -496,7 +502,8 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
     the lookback (7 days) after it. Calls to contacts wait for that time.
     """
     rules = policy.contact
-    account = _account(state)
+    account = state.account
+    assert account is not None
     if (
         account.contacts == 0
         or state.stage not in _CALLING_STAGES
@@ -504,7 +511,8 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
         or rules.max_third_party_calls_per_contact_per_week == 0
     ):
         return []
-    unreachable_from = _entered(state)
+    assert state.stage_entered_at is not None
+    unreachable_from = state.stage_entered_at
     if state.last_rpc_at is not None:
         lapse = _utc(state.last_rpc_at) + _days(rules.contactable_lookback_days)
         unreachable_from = max(unreachable_from, lapse)
@@ -545,8 +553,10 @@ def _letters(state: CaseState) -> list[PlannedContact]:
 
 def _visit(state: CaseState) -> list[PlannedContact]:
     """Stage visit: one field visit, the day after the stage began, home address first."""
+    if state.stage != "visit" or state.visit_done:
+        return []
     addresses = _account(state).addresses
-    if state.stage != "visit" or state.visit_done or not addresses:
+    if not addresses:
         return []
     target: Target = "home_address" if "home_address" in addresses else "work_address"
     return [

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -207,13 +208,30 @@ def simulate_accounts(
                 t.cycles += 1
         t.outcomes[run.state.outcome or "open"] += 1
         for event in run.events:
-            if isinstance(event, ContactAttempted):  # the commonest first
-                t.attempts[event.channel] += 1
-            elif isinstance(event, PaymentReceived):
-                t.recovered += event.amount - event.unapplied
-            elif isinstance(event, CommissionEarned):
-                t.commissions[f"{event.agency}/{event.hand}"] += event.amount
+            count = _COUNTED.get(type(event))  # one lookup; most events count for nothing
+            if count is not None:
+                count(t, event)
     return t
+
+
+def _count_attempt(t: Tally, event: ContactAttempted) -> None:
+    t.attempts[event.channel] += 1
+
+
+def _count_payment(t: Tally, event: PaymentReceived) -> None:
+    t.recovered += event.amount - event.unapplied
+
+
+def _count_commission(t: Tally, event: CommissionEarned) -> None:
+    t.commissions[f"{event.agency}/{event.hand}"] += event.amount
+
+
+#: The events a tally counts, by their exact class (events are never subclassed).
+_COUNTED: dict[type[Any], Callable[[Tally, Any], None]] = {
+    ContactAttempted: _count_attempt,
+    PaymentReceived: _count_payment,
+    CommissionEarned: _count_commission,
+}
 
 
 def portfolio_report(t: Tally, policy: Policy) -> PortfolioReport:
