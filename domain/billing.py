@@ -10,9 +10,11 @@ rounding once, half-up to the cent, when an amount is charged (POLICY §1).
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
+from domain.localtime import days
 from domain.money import ZERO, charge
 
 _MONTHS_PER_YEAR = 12
@@ -28,6 +30,13 @@ def statement_date_in(year: int, month: int, statement_day: int) -> date:
     return date(year, month, statement_day)
 
 
+# The statement dates around a date are asked for at every statement and every bucket
+# refresh, for a few dates per case. Pure functions of a date and a day number, both
+# hashable and compared exactly, returning an immutable date: remembering them cannot
+# change an answer.
+
+
+@lru_cache(maxsize=4096)
 def next_statement_date(after: date, statement_day: int) -> date:
     """The first statement date strictly after `after` (POLICY §2).
 
@@ -41,6 +50,7 @@ def next_statement_date(after: date, statement_day: int) -> date:
     return statement_date_in(year, month, statement_day)
 
 
+@lru_cache(maxsize=4096)
 def previous_statement_date(on_or_before: date, statement_day: int) -> date:
     """The last statement date on or before the given date (POLICY §2).
 
@@ -62,7 +72,7 @@ def due_date(statement: date, grace_days: int) -> date:
     """
     if grace_days < 0:
         raise ValueError(f"grace_days {grace_days} must not be negative")
-    return statement + timedelta(days=grace_days)
+    return statement + days(grace_days)
 
 
 def accrual_days(previous: date, statement: date) -> int:

@@ -16,7 +16,14 @@ from typing import NamedTuple
 from domain.commands import RecordContactAttempt
 from domain.errors import DomainError, check
 from domain.events import AccountFacts, Channel, ContactAttempted, PhoneLine, Target
-from domain.localtime import local_date, utc_at_local, utc_end_of_day, utc_start_of_day, zone
+from domain.localtime import (
+    days,
+    local_date,
+    utc_at_local,
+    utc_end_of_day,
+    utc_start_of_day,
+    zone,
+)
 from domain.memo import remember_last
 from domain.policy import ContactPolicy, Policy
 from domain.state import CaseState, ContactRecord
@@ -53,13 +60,6 @@ class PlannedContact(NamedTuple):
 # daylight-saving change the answer would depend on how a time was written (in the
 # debtor's zone live, with a fixed offset once read back from the event store), and a
 # rebuilt case could decide differently from the live one.
-
-
-@lru_cache(maxsize=256)
-def _days(n: int) -> timedelta:
-    """`timedelta(days=n)`, made once per count: building one costs more than a lookup,
-    and the plan adds the policy's day counts at every step."""
-    return timedelta(days=n)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -110,7 +110,7 @@ def _window(
     today = local.date()
     if start <= clock < end:
         return None, today, today
-    day = today + _days(1) if clock >= end else today
+    day = today + days(1) if clock >= end else today
     return utc_at_local(day, start, tz), day, today
 
 
@@ -165,7 +165,7 @@ def contact_calls_in_week(state: CaseState, index: int, at: datetime) -> int:
 
 def contactable(state: CaseState, at: datetime, policy: ContactPolicy) -> bool:
     """POLICY §3: contactable = a right-party contact within the lookback (7 days)."""
-    lookback = _days(policy.contactable_lookback_days)
+    lookback = days(policy.contactable_lookback_days)
     return state.last_rpc_at is not None and _elapsed(at, state.last_rpc_at) < lookback
 
 
@@ -394,7 +394,7 @@ def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[PlannedContac
         when = _entered(state)
     else:
         assert state.last_sms_at is not None
-        when = _utc(state.last_sms_at) + _days(policy.reminder_second_sms_after_days)
+        when = _utc(state.last_sms_at) + days(policy.reminder_second_sms_after_days)
     return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="reminder")]
 
 
@@ -410,7 +410,7 @@ def _weekly_sms(state: CaseState, policy: Policy) -> list[PlannedContact]:
         return []
     since = _entered(state)
     last = state.last_sms_at if state.last_sms_at and state.last_sms_at >= since else None
-    every = _days(policy.contact.m1_sms_every_days)
+    every = days(policy.contact.m1_sms_every_days)
     when = since if last is None else _utc(last) + every
     return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
 
@@ -455,7 +455,7 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
     if rules.quiet_days_after_conversation and state.last_conversation_at is not None:
         when = max(
             when,
-            _utc(state.last_conversation_at) + _days(rules.quiet_days_after_conversation),
+            _utc(state.last_conversation_at) + days(rules.quiet_days_after_conversation),
         )
     if rules.max_calls_per_7_days is not None:
         recent = _calls_in_last_week(state.recent_contacts, when)
@@ -466,10 +466,10 @@ def _debtor_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
 
 
 @lru_cache(maxsize=4096)
-def _window_start_days_after(last: datetime, days: int, tz: str, start: time) -> datetime:
-    """The window's start `days` local days after the day of `last`: the next call of
+def _window_start_days_after(last: datetime, gap: int, tz: str, start: time) -> datetime:
+    """The window's start `gap` local days after the day of `last`: the next call of
     the cadence. Remembered: a case asks it at every step until it calls again."""
-    return utc_at_local(local_date(last, tz) + _days(days), start, tz)
+    return utc_at_local(local_date(last, tz) + days(gap), start, tz)
 
 
 def _line_with_room(
@@ -490,7 +490,7 @@ def _line_with_room(
     for line in rotation:
         if unanswered_calls_on(state, line, day, tz) < limit:
             return when, line
-    return utc_at_local(day + _days(1), rules.window_start, tz), rotation[0]
+    return utc_at_local(day + days(1), rules.window_start, tz), rotation[0]
 
 
 def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]:
@@ -514,7 +514,7 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
     assert state.stage_entered_at is not None
     unreachable_from = state.stage_entered_at
     if state.last_rpc_at is not None:
-        lapse = _utc(state.last_rpc_at) + _days(rules.contactable_lookback_days)
+        lapse = _utc(state.last_rpc_at) + days(rules.contactable_lookback_days)
         unreachable_from = max(unreachable_from, lapse)
     total = rules.third_party_calls_per_contact_total
     used_up = (
@@ -563,7 +563,7 @@ def _visit(state: CaseState) -> list[PlannedContact]:
         PlannedContact(
             channel="visit",
             target=target,
-            planned_at=_utc(_entered(state)) + _days(1),
+            planned_at=_utc(_entered(state)) + days(1),
             purpose="field_visit",
         )
     ]

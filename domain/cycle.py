@@ -9,7 +9,7 @@ timeline the calendar calls for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -37,7 +37,7 @@ from domain.events import (
     PromiseBroken,
     StatementIssued,
 )
-from domain.localtime import end_of_day, start_of_day
+from domain.localtime import days, end_of_day, start_of_day
 from domain.money import ZERO
 from domain.outsourcing import (
     goes_to_legal_on_recall,
@@ -114,7 +114,7 @@ def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]
         items.append(_item(state.pause_until, 5, "pause_end"))
     if state.stage == "letter" and not _answered_since(state, state.stage_entered_at):
         assert state.stage_entered_at is not None
-        window = timedelta(days=policy.stages.letter_response_days)
+        window = days(policy.stages.letter_response_days)
         items.append(_item(state.stage_entered_at + window, 6, "letter_window"))
     if state.placement is not None:
         items.append(_item(state.placement.term_ends, 7, "placement_term"))
@@ -140,7 +140,7 @@ def _due_date_at(due: date, bank: str) -> Scheduled:
 
 @lru_cache(maxsize=4096)
 def _charge_off_at(oldest_due_date: date, charge_off_dpd: int, bank: str) -> Scheduled:
-    charge_off_date = oldest_due_date + timedelta(days=charge_off_dpd)
+    charge_off_date = oldest_due_date + days(charge_off_dpd)
     return _item(start_of_day(charge_off_date, bank), 2, "charge_off")
 
 
@@ -235,7 +235,9 @@ def _statement(d: Decision, at: datetime) -> None:
         at,
         statement_date=statement,
         due_date=due_date(statement, state.account.grace_days),
-        balance=BalanceView(principal=s.principal, interest=s.interest, fees=s.fees, total=total),
+        balance=_balance_view(
+            {"principal": s.principal, "interest": s.interest, "fees": s.fees, "total": total}
+        ),
         minimum=minimum,
         minimum_due_total=earlier + minimum,
     )
@@ -246,6 +248,11 @@ def _statement(d: Decision, at: datetime) -> None:
         placement.hand, d.state.total, d.policy.legal.threshold
     ):
         d.refer_to_legal("long_aged_threshold", at)
+
+
+#: `BalanceView(**fields)` by its validator, without the call through `BaseModel.__init__`
+#: (as `Decision.emit` builds events).
+_balance_view = BalanceView.__pydantic_validator__.validate_python
 
 
 def _due_date(d: Decision, at: datetime) -> None:
@@ -276,7 +283,7 @@ def _installment_deadline(state: CaseState, policy: Policy) -> datetime:
     assert state.plan is not None
     number = state.plan.installments_paid + 1
     due = add_months(state.plan.first_due, number - 1)
-    return end_of_day(due + timedelta(days=policy.promises.grace_days), policy.cycle.bank_timezone)
+    return end_of_day(due + days(policy.promises.grace_days), policy.cycle.bank_timezone)
 
 
 def _installment_missed(d: Decision, at: datetime) -> None:

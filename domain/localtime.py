@@ -22,6 +22,13 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=512)
+def days(n: int) -> timedelta:
+    """`timedelta(days=n)`, made once per count: building one costs more than looking it
+    up, and the rules add the policy's day counts at every step."""
+    return timedelta(days=n)
+
+
 def local_date(moment: datetime, tz: str) -> date:
     """The calendar date of `moment` in zone `tz`."""
     return moment.astimezone(zone(tz)).date()

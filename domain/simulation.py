@@ -42,6 +42,9 @@ _override_adapter: TypeAdapter[Override] = TypeAdapter(Override)
 #: One `AdvanceTime` for every wake-up: it carries no data and is frozen, so sharing it
 #: is the same as making a new one each time.
 _ADVANCE = AdvanceTime()
+#: `RecordContactAttempt(**report)`, validated by the same validator without the call
+#: through `BaseModel.__init__` (half the cost; every simulated attempt makes one).
+_validated_attempt = RecordContactAttempt.__pydantic_validator__.validate_python
 
 
 class ScriptedPayment(BaseModel):
@@ -267,20 +270,18 @@ class CaseRun:
                 return new
             planned = attempts[0]
             answer = outcome_of(planned, attempt_key(self.case_id, self.state.seq + 1))
-            new += self.apply(
-                RecordContactAttempt(
-                    channel=planned.channel,
-                    target=planned.target,
-                    line=planned.line,
-                    contact_index=planned.contact_index,
-                    planned_at=planned.planned_at,
-                    outcome=answer.outcome,
-                    collector_ids=answer.collector_ids,
-                    recording_ref=answer.recording_ref,
-                    provider_ref=answer.provider_ref,
-                ),
-                now,
-            )
+            report = {
+                "channel": planned.channel,
+                "target": planned.target,
+                "line": planned.line,
+                "contact_index": planned.contact_index,
+                "planned_at": planned.planned_at,
+                "outcome": answer.outcome,
+                "collector_ids": answer.collector_ids,
+                "recording_ref": answer.recording_ref,
+                "provider_ref": answer.provider_ref,
+            }
+            new += self.apply(_validated_attempt(report), now)
         raise RuntimeError(f"contact plan did not settle at {now}")
 
 
