@@ -161,8 +161,9 @@ def run_due(decision: Decision) -> None:
     A rule already overdue when the case learns of it (a case placed beyond 180 DPD is
     charged off as it opens) runs at the case's latest event time, never before it:
     a timeline never goes back in time."""
-    while calendar_due(decision.state, decision.now, decision.policy):
-        item = _schedule(decision.state, decision.policy)[0]
+    now, policy = decision.now, decision.policy
+    while (items := _schedule(decision.state, policy)) and items[0].at <= now:  # calendar_due
+        item = items[0]
         as_of = decision.state.as_of
         # `max(item, as_of)`, compared in UTC, handing over the rule's own instant
         at = as_of if as_of is not None and as_of > item.at else item.given

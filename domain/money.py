@@ -31,7 +31,7 @@ def charge(amount: Decimal) -> Decimal:
     return _without_negative_zero(finite.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
-def parse_amount(value: str | Decimal | int) -> Decimal:
+def parse_amount(value: object) -> Decimal:
     """Read an amount exactly, or refuse it.
 
     POLICY §1 ("never `float`"): a placement file or an API call that says "1.234" or
@@ -40,12 +40,15 @@ def parse_amount(value: str | Decimal | int) -> Decimal:
     with a non-zero digit below the cent raise `ValueError` naming the value. Trailing
     zeros ("1.230") lose nothing and are accepted. The result carries exactly two places.
     """
-    if isinstance(value, bool) or not isinstance(value, (str, Decimal, int)):
+    if type(value) is Decimal:  # the common case (every amount the rules compute)
+        number = value
+    elif isinstance(value, bool) or not isinstance(value, (str, Decimal, int)):
         raise ValueError(f"amount {value!r} must be a str, Decimal or int, never a float")
-    try:
-        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"amount {value!r} is not a number") from None
+    else:
+        try:
+            number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"amount {value!r} is not a number") from None
     if not number.is_finite():
         raise ValueError(f"amount {value!r} is not a finite number")
     return _exact_cents(number, "amount", value)
@@ -107,9 +110,7 @@ def _validate_amount(value: object) -> Decimal:
     Without it pydantic would turn a float (or a JSON number such as 0.1) into a
     Decimal silently, which POLICY §1 forbids.
     """
-    if not isinstance(value, (str, Decimal, int)):
-        raise ValueError(f"amount {value!r} must be a str, Decimal or int, never a float")
-    return parse_amount(value)
+    return parse_amount(value)  # which refuses anything but a str, Decimal or int
 
 
 _Amount = Annotated[Decimal, BeforeValidator(_validate_amount), Field(ge=0)]
