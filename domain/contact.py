@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from domain.commands import RecordContactAttempt
-from domain.errors import DomainError, check
+from domain.errors import DomainError
 from domain.events import AccountFacts, Channel, ContactAttempted, PhoneLine, Target
 from domain.localtime import (
     days,
@@ -201,14 +201,23 @@ def due(state: CaseState, now: datetime, policy: Policy) -> list[PlannedContact]
     at night) must not dial at `now` an attempt planned for the morning; it waits for
     the next window, as the plan says.
     """
+    if first_due(state, now, policy) is None:
+        return []
+    return [p for p in _plan(state, policy, None) if p.planned_at <= now]
+
+
+def first_due(state: CaseState, now: datetime, policy: Policy) -> PlannedContact | None:
+    """The first of `due`'s attempts, or None: the one a wake-up makes next."""
     if state.account is None:
-        return []
-    # The plan first: after an attempt nothing more is usually due, and then the window
-    # (a conversion to the debtor's zone) need not be asked about.
-    ready = [p for p in _plan(state, policy, None) if p.planned_at <= now]
-    if not ready or not in_window(now, state.account.timezone, policy.contact):
-        return []
-    return ready
+        return None
+    # The plan first (it is in time order): after an attempt nothing more is usually
+    # due, and then the window (a conversion to the debtor's zone) need not be asked.
+    planned = _plan(state, policy, None)
+    if not planned or planned[0].planned_at > now:
+        return None
+    if not in_window(now, state.account.timezone, policy.contact):
+        return None
+    return planned[0]
 
 
 @remember_last
@@ -309,45 +318,49 @@ def check_attempt(state: CaseState, c: RecordContactAttempt, now: datetime, poli
 def _check_third_party(
     state: CaseState, c: RecordContactAttempt, now: datetime, policy: Policy
 ) -> None:
+    # `if ... raise` rather than `check(...)`: the refusals are written only when refusing
+    # (as in `check_attempt`), not for every locate call recorded.
     rules = policy.contact
-    registered = _account(state).contacts
-    check(
-        c.contact_index is not None and 0 <= c.contact_index < registered,
-        "third_party",
-        "only registered contacts may be called",
-        contact_index=c.contact_index,
-        registered=registered,
-    )
-    assert c.contact_index is not None
-    check(
-        state.bucket >= rules.third_party_calls_from_bucket,
-        "third_party",
-        f"registered contacts are called from M{rules.third_party_calls_from_bucket} on",
-        bucket=f"M{state.bucket}",
-    )
-    check(
-        not contactable(state, now, rules),
-        "third_party",
-        "registered contacts are called only while the debtor cannot be reached",
-        last_right_party_contact=state.last_rpc_at,
-    )
-    week = contact_calls_in_week(state, c.contact_index, now)
-    check(
-        week < rules.max_third_party_calls_per_contact_per_week,
-        "third_party",
-        f"at most {rules.max_third_party_calls_per_contact_per_week} call(s) per contact per week",
-        contact_index=c.contact_index,
-        calls_this_week=week,
-    )
+    assert state.account is not None
+    registered = state.account.contacts
+    index = c.contact_index
+    if index is None or not 0 <= index < registered:
+        raise DomainError(
+            "third_party",
+            "only registered contacts may be called",
+            contact_index=index,
+            registered=registered,
+        )
+    if state.bucket < rules.third_party_calls_from_bucket:
+        raise DomainError(
+            "third_party",
+            f"registered contacts are called from M{rules.third_party_calls_from_bucket} on",
+            bucket=f"M{state.bucket}",
+        )
+    if contactable(state, now, rules):
+        raise DomainError(
+            "third_party",
+            "registered contacts are called only while the debtor cannot be reached",
+            last_right_party_contact=state.last_rpc_at,
+        )
+    week = contact_calls_in_week(state, index, now)
+    if week >= rules.max_third_party_calls_per_contact_per_week:
+        raise DomainError(
+            "third_party",
+            f"at most {rules.max_third_party_calls_per_contact_per_week} call(s) per contact"
+            " per week",
+            contact_index=index,
+            calls_this_week=week,
+        )
     total = rules.third_party_calls_per_contact_total
-    made = dict(state.contact_call_counts).get(c.contact_index, 0)
-    check(
-        total is None or made < total,
-        "third_party",
-        f"at most {total} call(s) per contact in all",
-        contact_index=c.contact_index,
-        calls=made,
-    )
+    made = dict(state.contact_call_counts).get(index, 0)
+    if total is not None and made >= total:
+        raise DomainError(
+            "third_party",
+            f"at most {total} call(s) per contact in all",
+            contact_index=index,
+            calls=made,
+        )
 
 
 def record_gaps(attempt: ContactAttempted, rules: ContactPolicy) -> list[str]:
@@ -395,7 +408,7 @@ def _reminder_sms(state: CaseState, policy: ContactPolicy) -> list[PlannedContac
     else:
         assert state.last_sms_at is not None
         when = _utc(state.last_sms_at) + days(policy.reminder_second_sms_after_days)
-    return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="reminder")]
+    return [PlannedContact("sms", "debtor", when, "reminder")]
 
 
 def _calls_wanted(state: CaseState, policy: Policy) -> bool:
@@ -412,7 +425,7 @@ def _weekly_sms(state: CaseState, policy: Policy) -> list[PlannedContact]:
     last = state.last_sms_at if state.last_sms_at and state.last_sms_at >= since else None
     every = days(policy.contact.m1_sms_every_days)
     when = since if last is None else _utc(last) + every
-    return [PlannedContact(channel="sms", target="debtor", planned_at=when, purpose="weekly_sms")]
+    return [PlannedContact("sms", "debtor", when, "weekly_sms")]
 
 
 def _good_lines(state: CaseState) -> tuple[PhoneLine, ...]:

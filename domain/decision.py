@@ -28,6 +28,8 @@ from domain.state import CaseState
 
 
 class Decision:
+    __slots__ = ("events", "now", "policy", "state")  # one per decision, read at every rule
+
     def __init__(self, state: CaseState, now: datetime, policy: Policy) -> None:
         if now.tzinfo is None:  # `check`, without building its arguments on every decision
             raise DomainError("time", "`now` must carry a time zone", now=now)

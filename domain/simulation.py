@@ -23,7 +23,7 @@ from domain.commands import (
     ReceivePayment,
     RecordContactAttempt,
 )
-from domain.contact import PlannedContact, due
+from domain.contact import PlannedContact, first_due
 from domain.cycle import calendar_due
 from domain.delinquency import bucket_label, days_past_due, oldest_past_due
 from domain.errors import OverrideRejected
@@ -265,10 +265,9 @@ class CaseRun:
             check_forward(self.state, now)
             new = []
         for _ in range(_MAX_STEPS_PER_MOMENT):
-            attempts = due(self.state, now, self.policy)
-            if not attempts or self.state.closed:
+            planned = first_due(self.state, now, self.policy)
+            if planned is None or self.state.closed:
                 return new
-            planned = attempts[0]
             answer = outcome_of(planned, attempt_key(self.case_id, self.state.seq + 1))
             report = {
                 "channel": planned.channel,
