@@ -36,6 +36,7 @@ _CONVERSATION = _RIGHT_PARTY
 _BAD_LINE = frozenset({"wrong_number", "invalid_number"})
 _UNANSWERED = frozenset({"no_answer", "busy", "left_message"})
 _CALLING_STAGES = frozenset({"phone", "letter", "visit"})
+_CONTACT_STAGES = _CALLING_STAGES | {"reminder"}  # the stages the plan has tracks for
 
 
 class PlannedContact(NamedTuple):
@@ -226,7 +227,9 @@ def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[Plann
     the same state's plan in `next_wakeup` and again in `due` (`domain.memo` says why
     that is safe). Each track proposes its attempt at its earliest time; here it is
     moved into the contact window."""
-    if not state.opened or suppressed(state) or state.account is None:
+    if state.stage not in _CONTACT_STAGES or not state.opened or suppressed(state):
+        return ()  # the stage first: a case with an agency or the legal team (commonly)
+    if state.account is None:
         return ()
     assert state.as_of is not None and state.stage_entered_at is not None
     floor = state.as_of if now is None else max(state.as_of, _utc(now))
@@ -236,9 +239,9 @@ def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[Plann
     # itself too: this only saves asking the ones that cannot propose anything.)
     if state.stage == "reminder":
         proposals = _reminder_sms(state, policy.contact)
-    elif state.stage in _CALLING_STAGES:
-        # The stage's own track (letters, the visit), calls or else the weekly SMS, and
-        # locate calls, in this order: proposals due at the same moment keep it.
+    else:
+        # A calling stage: its own track (letters, the visit), calls or else the weekly
+        # SMS, and locate calls, in this order: proposals due at the same moment keep it.
         proposals = []
         if state.stage == "letter":
             proposals += _letters(state)
@@ -249,8 +252,6 @@ def _plan(state: CaseState, policy: Policy, now: datetime | None) -> tuple[Plann
         else:
             proposals += _weekly_sms(state, policy)
         proposals += _third_party_calls(state, policy)
-    else:
-        return ()
     tz, rules = state.account.timezone, policy.contact
     placed = []
     for p in proposals:
@@ -518,9 +519,9 @@ def _third_party_calls(state: CaseState, policy: Policy) -> list[PlannedContact]
     account = state.account
     assert account is not None
     if (
-        account.contacts == 0
+        state.bucket < rules.third_party_calls_from_bucket
+        or account.contacts == 0
         or state.stage not in _CALLING_STAGES
-        or state.bucket < rules.third_party_calls_from_bucket
         or rules.max_third_party_calls_per_contact_per_week == 0
     ):
         return []

@@ -348,12 +348,7 @@ def _updated(state: CaseState, changes: Changes) -> CaseState:
     of passed one by one through the frozen class's `__init__`. A `CaseState` has no
     `__post_init__` and no field without `init`, so `replace` would do nothing more.
     tests/domain/test_fast_paths.py compares the two over whole histories."""
-    values = state.__dict__.copy()
-    values.update(changes)
-    cls = type(state)
-    new = cls.__new__(cls)
-    object.__setattr__(new, "__dict__", values)
-    return new
+    return _made(type(state), {**state.__dict__, **changes})
 
 
 def fold(events: list[Event], state: CaseState | None = None) -> CaseState:
