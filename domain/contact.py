@@ -40,7 +40,8 @@ _CONTACT_STAGES = _CALLING_STAGES | {"reminder"}  # the stages the plan has trac
 
 
 class PlannedContact(NamedTuple):
-    """One attempt the policy calls for, not before `planned_at`.
+    """One attempt the policy calls for, not before `planned_at` (an instant in UTC, as
+    every instant the plan compares: `domain.localtime`).
 
     A plain tuple, not a pydantic model: it is made for every track at every step and
     never crosses a boundary (the workflow copies it into the activity's request, which
