@@ -52,10 +52,11 @@ class Scheduled(NamedTuple):
     """A rule due at an instant. `at` is that instant in UTC, for comparing (the loop
     compares schedules with the business time at every step, `domain.localtime`);
     `given` is the same instant as the rule is handed it, in the zone it was written in
-    (a bank-local midnight for calendar dates). The zone matters to one rule: a
-    placement's term is added to the moment it begins in that moment's own zone
-    (`Decision.place`), so handing rules their instants in UTC would move terms across
-    daylight saving. Tuples sort by `at`, then `order`; `given` is never reached."""
+    (a bank-local midnight for calendar dates). The zone matters only to the count of
+    placement terms kept for cases recorded before 2026-11-25 (`term_calendar =
+    "start_zone"`, `domain.outsourcing.term_ends`), which adds the days in the start's
+    own zone: those cases must replay exactly as they ran. Tuples sort by `at`, then
+    `order`; `given` is never reached."""
 
     at: datetime
     order: int  # rules due at the same moment run in this order

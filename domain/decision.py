@@ -8,7 +8,7 @@ own state by construction.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.delinquency import bucket_label
@@ -22,7 +22,7 @@ from domain.events import (
 )
 from domain.evolve import evolve
 from domain.localtime import local_date
-from domain.outsourcing import agency_for, next_regular_hand
+from domain.outsourcing import agency_for, next_regular_hand, term_ends
 from domain.policy import STAGES, Hand, Policy, Stage
 from domain.state import CaseState
 
@@ -85,7 +85,7 @@ class Decision:
             or agency_for(self.state.account.account_id, self.state.placements_made, policy),
             hand=hand,
             commission_rate=rate if rate is not None else policy.rates[hand],
-            term_ends=start + timedelta(days=policy.term_days),
+            term_ends=term_ends(start, policy, self.policy.cycle.bank_timezone),
         )
 
     def recall(self, reason: str, at: datetime | None = None) -> None:

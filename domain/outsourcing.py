@@ -1,6 +1,7 @@
 """Outsourcing (委外) and legal referral (POLICY §4).
 
-A placement has a hand (手别), an agency, a commission rate and a 90-day term. Regular
+A placement has a hand (手别), an agency, a commission rate and a 90-day term (counted on
+the bank's calendar: `term_ends`). Regular
 hands follow first -> second -> third -> long-aged (every placement after the third);
 `early` and `package` placements are made by override and do not advance the sequence.
 """
@@ -8,12 +9,32 @@ hands follow first -> second -> third -> long-aged (every placement after the th
 from __future__ import annotations
 
 import zlib
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from domain.localtime import days, zone
 from domain.money import charge
 from domain.policy import Hand, OutsourcingPolicy
 
 _REGULAR: tuple[Hand, ...] = ("first", "second", "third")
+
+
+def term_ends(start: datetime, policy: OutsourcingPolicy, bank_tz: str) -> datetime:
+    """POLICY §4: a placement's term of `term_days` days ends that many days later on the
+    bank's calendar, at the bank-local time it began (midnight for a placement made by a
+    statement): the agency has the account "until" a date. Returned in UTC.
+
+    Counted on the calendar, not in elapsed hours: across a change of daylight saving
+    the two differ by an hour. Whatever zone `start` is written in gives the same end,
+    so the live case (whose times come back from JSON with fixed offsets) and
+    `simulate` agree. `term_calendar = "start_zone"` is the count used before
+    2026-11-25, kept for cases recorded then (see `OutsourcingPolicy`)."""
+    if policy.term_calendar == "start_zone":
+        return start + timedelta(days=policy.term_days)
+    bank = zone(bank_tz)
+    local = start.astimezone(bank)
+    end = datetime.combine(local.date() + days(policy.term_days), local.time(), tzinfo=bank)
+    return end.astimezone(UTC)
 
 
 def next_regular_hand(regular_hands_so_far: int) -> Hand:

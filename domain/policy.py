@@ -166,6 +166,13 @@ class OutsourcingPolicy(_Section):
     """POLICY §4: placements, hands and commission rates."""
 
     term_days: int = Field(default=90, ge=1)
+    #: How a term's days are counted (`domain.outsourcing.term_ends`): "bank" on the
+    #: bank's calendar, the rule. "start_zone" added them in whatever zone the start was
+    #: written in, which could differ by an hour across daylight saving; it is kept only
+    #: so that cases recorded before 2026-11-25 replay as they ran (the case workflow
+    #: sets it for them, workflow patch "placement-terms-on-the-bank-calendar"). Not a
+    #: choice for a bank's policy file.
+    term_calendar: Literal["bank", "start_zone"] = "bank"
     rates: dict[Hand, Decimal] = Field(default_factory=lambda: dict(_HAND_RATES))
 
     @field_validator("rates", mode="before")

@@ -57,6 +57,15 @@ OUTCOME = SearchAttributeKey.for_keyword("ArrearsOutcome")
 STORE_TIMEOUT = timedelta(seconds=10)
 CONTACT_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+#: Workflow patch: placement terms counted on the bank's calendar (2026-11-25).
+TERMS_ON_THE_BANK_CALENDAR = "placement-terms-on-the-bank-calendar"
+
+
+def with_terms_counted_in_start_zone(policy: Policy) -> Policy:
+    outsourcing = policy.outsourcing.model_copy(update={"term_calendar": "start_zone"})
+    return policy.model_copy(update={"outsourcing": outsourcing})
+
+
 #: A wake-up this close (business time) is due now: timers fire a hair early or late.
 DUE_TOLERANCE = timedelta(seconds=1)
 
@@ -68,6 +77,12 @@ class CaseWorkflow:
         self._input = input
         self._case_id = input.case_id
         self._policy = input.policy
+        if not workflow.patched(TERMS_ON_THE_BANK_CALENDAR):
+            # A run recorded before placement terms were counted on the bank's calendar
+            # replays with the count it ran with (`OutsourcingPolicy.term_calendar`).
+            # Asked here, before any handler decides; a new run gets the rule, and the
+            # policy it carries on is the input's, untouched.
+            self._policy = with_terms_counted_in_start_zone(input.policy)
         # The clock is fixed here, not in `run`: an update can arrive in the very first
         # activation (with the start), and its validator needs business time.
         self._clock = input.clock

@@ -44,6 +44,13 @@ def parse_policy(text: str, source: str) -> Policy:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as err:
         raise PolicyFileError(f"{source}: not valid TOML: {err}") from None
+    if "term_calendar" in data.get("outsourcing", {}):
+        # Set only by the case workflow for cases recorded before terms were counted on
+        # the bank's calendar (`OutsourcingPolicy.term_calendar`): not a bank's choice.
+        raise PolicyFileError(
+            f"{source}: outsourcing.term_calendar: not a policy setting (terms are counted "
+            "on the bank's calendar)"
+        )
     try:
         return Policy.model_validate(data)
     except ValidationError as err:

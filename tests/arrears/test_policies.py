@@ -61,6 +61,7 @@ def test_the_shipped_cn_card_file_spells_out_every_number_a_bank_may_change() ->
         "contact.max_calls_per_7_days",
         "contact.third_party_calls_per_contact_total",
         "authority.override_roles",
+        "outsourcing.term_calendar",  # not a bank's choice: refused in a file (test below)
     }
     defaults = Policy()
     missing = []
@@ -298,6 +299,12 @@ def test_a_missing_policy_file_is_refused_with_exit_code_2(tmp_path: Path) -> No
 
     assert refused.value.exit_code == 2
     assert "no-such-policy.toml" in str(refused.value)
+
+
+def test_a_policy_file_may_not_choose_how_placement_terms_are_counted() -> None:
+    # The count in the start's zone is kept only for cases recorded before 2026-11-25.
+    with pytest.raises(PolicyFileError, match=r"outsourcing\.term_calendar: not a policy"):
+        parse_policy('[outsourcing]\nterm_calendar = "start_zone"\n', "policy file x.toml")
 
 
 def test_parse_policy_names_its_source_in_the_refusal() -> None:

@@ -16,9 +16,11 @@ already in M4+ (`_placed_case`):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import pairwise
+
+import pytest
 
 from domain.commands import EarlyPlacement, Escalate, PackagePlacement, Settlement
 from domain.events import (
@@ -33,6 +35,7 @@ from domain.events import (
     StageChanged,
 )
 from domain.localtime import zone
+from domain.outsourcing import term_ends
 from domain.policy import CyclePolicy, OutsourcingPolicy, Policy
 from domain.simulation import CaseRun
 from tests.domain.conftest import (
@@ -104,6 +107,52 @@ def test_a_term_begun_at_a_statement_ends_at_the_banks_midnight_across_daylight_
     [placed] = of_type(events, Placed)
     assert placed.at == datetime(2026, 6, 5, 4, tzinfo=UTC)
     assert placed.term_ends == datetime(2026, 11, 12, 5, tzinfo=UTC)
+
+
+def test_a_term_begun_as_a_case_opens_ends_at_the_banks_clock_time_across_daylight_saving() -> None:
+    # New York, 9-day terms: a case arriving in M4+ is placed as it opens, 2026-10-26
+    # 00:00 EDT (04:00 UTC). Nine days on the bank's calendar is 2026-11-04 00:00, after
+    # clocks went back on 11-01: 05:00 UTC (9 x 24 hours would end at 23:00 the day before).
+    new_york = zone("America/New_York")
+    policy = Policy(
+        cycle=CyclePolicy(bank_timezone="America/New_York"),
+        outsourcing=OutsourcingPolicy(term_days=9),
+    )
+    run = open_case(
+        policy=policy,
+        oldest_unpaid_due_date="2026-05-25",
+        at=datetime(2026, 10, 26, tzinfo=new_york),
+    )
+
+    [placed] = of_type(run.events, Placed)
+    assert placed.at == datetime(2026, 10, 26, 4, tzinfo=UTC)
+    assert placed.term_ends == datetime(2026, 11, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        datetime(2026, 9, 8, 4, tzinfo=UTC),
+        datetime(2026, 9, 8, tzinfo=timezone(timedelta(hours=-4))),  # as read back from JSON
+        datetime(2026, 9, 8, tzinfo=zone("America/New_York")),
+    ],
+    ids=["utc", "fixed-offset", "zone"],
+)
+def test_a_term_ends_at_the_same_instant_whatever_zone_its_start_is_written_in(
+    written: datetime,
+) -> None:
+    # 2026-09-08 00:00 EDT + 90 days on the calendar = 2026-12-07 00:00 EST = 05:00 UTC
+    assert term_ends(written, OutsourcingPolicy(), "America/New_York") == datetime(
+        2026, 12, 7, 5, tzinfo=UTC
+    )
+
+
+def test_terms_counted_in_the_starts_zone_are_kept_for_cases_recorded_before_the_rule() -> None:
+    # The count before 2026-11-25: 90 days added in the zone the start is written in,
+    # elapsed hours for a fixed offset (an hour short across the change of 11-01).
+    legacy = OutsourcingPolicy(term_calendar="start_zone")
+    start = datetime(2026, 9, 8, tzinfo=timezone(timedelta(hours=-4)))
+    assert term_ends(start, legacy, "America/New_York") == datetime(2026, 12, 7, 4, tzinfo=UTC)
 
 
 def test_a_case_arriving_in_m4_is_placed_at_the_first_hand_when_it_opens() -> None:

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m tests.histories.record
 
-Each is a real run of the case workflow on the time-skipping server. Record again only
+Each is a real run of the case workflow on the time-skipping server. Name cases to
+record only those (`... record cure_in_m1 live`). Record again only
 when a change to the workflow is *meant* to alter history, and guard that change with
 `workflow.patched()` so the old histories keep replaying.
 """
@@ -10,6 +11,7 @@ when a change to the workflow is *meant* to alter history, and guard that change
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,6 +22,7 @@ from temporalio.worker import Worker
 from activities.contact import ScriptedProvider
 from activities.event_store import InMemoryEventStore
 from arrears.histories import fetch_runs, write_runs
+from arrears.policies import load_policy
 from arrears.simulate_cmd import load_scenario
 from arrears.stack.temporal import install_runtime
 from arrears.temporal_sim import start_test_server
@@ -38,7 +41,8 @@ HERE = Path(__file__).parent
 SCENARIOS = HERE.parent / "scenarios"
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    """Record the named cases (scenario files, or `live`), or every one when none is named."""
     install_runtime()
     env = await start_test_server()
     async with env:
@@ -52,9 +56,11 @@ async def main() -> None:
             workflows=[CaseWorkflow],
             activities=case_activities(InMemoryEventStore(), provider),
         ):
-            for name in ("cure_in_m1", "promise_broken"):
+            for name in names or list(SCENARIO_CASES):
+                if name in ("live", "short_terms_across_dst"):
+                    continue
                 scenario = load_scenario(SCENARIOS / f"{name}.json")
-                policy = Policy()
+                policy = SCENARIO_CASES[name] or load_policy(scenario.profile)
                 case_input = CaseInput(
                     case_id=f"golden-{name}",
                     policy=policy,
@@ -72,7 +78,15 @@ async def main() -> None:
                 await handle.result()
                 runs = await fetch_runs(env.client, handle.id, handle.first_execution_run_id or "")
                 write_runs(runs, HERE, f"golden-{name}")
-            await _record_live_case(env, task_queue)
+            if not names or "live" in names:
+                await _record_live_case(env, task_queue)
+            if "short_terms_across_dst" in names:  # only when named: see its docstring
+                await _record_short_terms_across_dst(env, task_queue)
+
+
+#: The scenario files recorded, with the policy they were recorded under (None: the
+#: scenario's own profile). Both were recorded with the defaults.
+SCENARIO_CASES: dict[str, Policy | None] = {"cure_in_m1": Policy(), "promise_broken": Policy()}
 
 
 async def _record_live_case(env, task_queue: str) -> None:  # type: ignore[no-untyped-def]
@@ -120,5 +134,42 @@ async def _record_live_case(env, task_queue: str) -> None:  # type: ignore[no-un
     write_runs(runs, HERE, "golden-live")
 
 
+async def _record_short_terms_across_dst(env, task_queue: str) -> None:  # type: ignore[no-untyped-def]
+    """A New York bank (us-reg-f) with 9-day placement terms: a case placed as it opens on
+    2026-10-26 is recalled and placed again within the same run, after clocks went back
+    on 2026-11-01. Recorded before terms were counted on the bank's calendar: the term
+    then ended 9 x 24 hours after it began (2026-11-03 23:00 local), where the calendar
+    count ends it at midnight. Replaying it proves the workflow patch keeps old cases:
+    never record it again (it would then show the new count, and prove nothing)."""
+    base = load_policy("us-reg-f")
+    policy = base.model_copy(
+        update={"outsourcing": base.outsourcing.model_copy(update={"term_days": 9})}
+    )
+    placement = PlacementRow.model_validate(
+        {"account_id": "GOLDEN-DST", "debtor_name": "Test Debtor", "mobile": "+12025550123",
+         "credit_limit": "5000.00", "principal": "3000.00", "interest": "0.00", "fees": "0.00",
+         "statement_day": 10, "oldest_unpaid_due_date": "2026-05-05", "unpaid_minimum": "300.00",
+         "timezone": "America/New_York"}
+    )  # fmt: skip
+    start = date(2026, 10, 26)
+    bank = policy.cycle.bank_timezone
+    handle = await env.client.start_workflow(
+        CaseWorkflow.run,
+        CaseInput(
+            case_id=placement.case_id,
+            policy=policy,
+            clock=BusinessClock(origin=start_of_day(start, bank)),
+            open=open_case(placement),
+            until=start_of_day(date(2026, 11, 8), bank),
+            search_attributes=False,
+        ),
+        id="golden-short_terms_across_dst",
+        task_queue=task_queue,
+    )
+    await handle.result()
+    runs = await fetch_runs(env.client, handle.id, handle.first_execution_run_id or "")
+    write_runs(runs, HERE, "golden-short_terms_across_dst")
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -35,7 +35,8 @@ async def test_the_golden_histories_verify_with_arrears_audit_history(stack_env:
     )
     assert code == 0, err
     report = json.loads(out)
-    assert len(report) == 3 and all(case["verified"] for case in report)
+    cases = {p.name.split(".run-")[0] for p in HISTORIES}
+    assert len(report) == len(cases) >= 3 and all(case["verified"] for case in report)
     assert all(case["timeline"]["events"][0]["type"] == "case_opened" for case in report)
 
 
