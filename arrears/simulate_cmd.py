@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import multiprocessing
 import os
 import signal
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -74,10 +76,26 @@ def run_scenario(path: Path, engine: str) -> Timeline:
         if engine == "temporal":
             from arrears.temporal_sim import simulate_on_temporal
 
-            return asyncio.run(simulate_on_temporal(scenario, policy))
+            with _sdk_chatter_quieted():
+                return asyncio.run(simulate_on_temporal(scenario, policy))
         return simulate(scenario, policy)
     except DomainError as err:
         raise UsageError(f"scenario {path}: {err}") from None
+
+
+@contextmanager
+def _sdk_chatter_quieted() -> Iterator[None]:
+    """The Temporal SDK's own log lines below ERROR, silenced while a scenario runs on
+    the private time-skipping server: its worker says when it starts and stops, and
+    warns that this test server lacks a capability production servers have. Neither
+    concerns someone reading a timeline; an error still shows."""
+    sdk = logging.getLogger("temporalio")
+    level = sdk.level
+    sdk.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        sdk.setLevel(level)
 
 
 #: Accounts per task of a `--jobs` run: big enough that sending the rows and the tally

@@ -252,6 +252,21 @@ def test_a_shipped_scenario_prints_every_contract_key_with_amounts_times_and_seq
             assert re.fullmatch(r"0\.\d+", event["commission_rate"])
 
 
+def test_the_temporal_engine_prints_the_domain_engines_timeline_and_nothing_on_stderr(
+    tmp_path: Path,
+) -> None:
+    # CONTRACTS §2: the same timeline, byte for byte. This scenario's placement terms
+    # cross a change of daylight saving in New York, where the two once differed.
+    path = SCENARIOS / "placement_terms_across_dst.json"
+
+    on_temporal = run_arrears("simulate", "--engine", "temporal", path, cwd=tmp_path)
+    in_domain = run_arrears("simulate", path, cwd=tmp_path)
+
+    assert on_temporal.returncode == 0, on_temporal.stderr[-2000:]
+    assert on_temporal.stdout == in_domain.stdout
+    assert on_temporal.stderr == ""  # the SDK's worker chatter is not for this reader
+
+
 def test_a_payment_written_without_cents_is_printed_with_two_decimals(tmp_path: Path) -> None:
     data = scenario(payments=[{"date": "2026-03-20", "amount": "150", "reference": "P-1"}])
 
