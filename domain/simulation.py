@@ -94,6 +94,10 @@ class ContactReply(NamedTuple):
     provider_ref: str | None = None
 
 
+_DIALER = ("dialer",)  # who makes a simulated call
+_FIELD_TEAM = ("field-1", "field-2")  # who makes a simulated visit: two, as POLICY §5 asks
+
+
 def reply(
     outcome: Outcome, planned: PlannedContact, attempt_key: str, provider: str
 ) -> ContactReply:
@@ -105,10 +109,6 @@ def reply(
     if planned.channel == "visit":
         return ContactReply(outcome, _FIELD_TEAM, None, provider_ref)
     return ContactReply(outcome, (), None, provider_ref)
-
-
-_DIALER = ("dialer",)
-_FIELD_TEAM = ("field-1", "field-2")
 
 
 ReplyTo = Callable[[PlannedContact, str], ContactReply]
