@@ -171,8 +171,10 @@ class OutsourcingPolicy(_Section):
     #: written in, which could differ by an hour across daylight saving; it is kept only
     #: so that cases recorded before 2026-11-25 replay as they ran (the case workflow
     #: sets it for them, workflow patch "placement-terms-on-the-bank-calendar"). Not a
-    #: choice for a bank's policy file.
-    term_calendar: Literal["bank", "start_zone"] = "bank"
+    #: choice for a bank's policy file, and never serialised: a policy's JSON (workflow
+    #: inputs, histories) is what it was before, and workers of the previous release
+    #: can still read it.
+    term_calendar: Literal["bank", "start_zone"] = Field(default="bank", exclude=True)
     rates: dict[Hand, Decimal] = Field(default_factory=lambda: dict(_HAND_RATES))
 
     @field_validator("rates", mode="before")

@@ -307,6 +307,15 @@ def test_a_policy_file_may_not_choose_how_placement_terms_are_counted() -> None:
         parse_policy('[outsourcing]\nterm_calendar = "start_zone"\n', "policy file x.toml")
 
 
+def test_how_terms_are_counted_is_never_written_into_a_policys_json() -> None:
+    # Workflow inputs and histories carry the policy as JSON: it stays as it was before
+    # the field existed, so the previous release's workers can still read it.
+    legacy = Policy(outsourcing=OutsourcingPolicy(term_calendar="start_zone"))
+    for policy in (Policy(), legacy):
+        assert "term_calendar" not in policy.model_dump_json()
+    assert Policy.model_validate_json(legacy.model_dump_json()) == Policy()
+
+
 def test_parse_policy_names_its_source_in_the_refusal() -> None:
     with pytest.raises(PolicyFileError) as refused:
         parse_policy("[cycle]\nlate_fee_rate = -1\n", "policy file /etc/bank/policy.toml")
