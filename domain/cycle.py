@@ -38,6 +38,7 @@ from domain.events import (
     StatementIssued,
 )
 from domain.localtime import days, end_of_day, start_of_day
+from domain.memo import remember_last
 from domain.money import ZERO
 from domain.outsourcing import (
     goes_to_legal_on_recall,
@@ -73,30 +74,16 @@ def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
     return list(_schedule(state, policy))
 
 
-_NOTHING = object()
-_last: list[tuple[object, object, tuple[Scheduled, ...]]] = [(_NOTHING, _NOTHING, ())]
-
-
-def _schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
-    """`scheduled`, as an immutable tuple remembered for the last state, as
-    `domain.memo.remember_last` does (and for the same reasons safe): the loop asks for
-    the same state's schedule in `next_wakeup` and again in `run_due`. One more answer
-    is known without working it out: a contact attempt leaves the schedule as it was
-    (`domain.evolve.last_contact_step`), and the loop records some four a month."""
-    known_state, known_policy, items = _last[0]
-    if known_policy is policy:
-        if known_state is state:
-            return items
-        step = evolve_module.last_contact_step
-        if step is not None and step[0] is known_state and step[1] is state:
-            _last[0] = (state, policy, items)
-            return items
-    items = _compute_schedule(state, policy)
-    _last[0] = (state, policy, items)
-    return items
+def _after_contact_attempt(known: CaseState, new: CaseState) -> bool:
+    """Whether `new` is the state a contact attempt made of `known`. An attempt changes
+    contact facts only, which no calendar rule reads, so the schedule stays as it was
+    (a test checks the claim over whole histories); the loop records some four a month."""
+    step = evolve_module.last_contact_step
+    return step is not None and step[0] is known and step[1] is new
 
 
 def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
+    """`scheduled`, worked out."""
     if not state.opened or state.closed:
         return ()
     assert state.account is not None and state.last_statement_date is not None
@@ -120,6 +107,12 @@ def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]
     if state.placement is not None:
         items.append(_item(state.placement.term_ends, 7, "placement_term"))
     return tuple(sorted(items))
+
+
+#: `scheduled` as an immutable tuple, remembered for the last state (`domain.memo`): the
+#: loop asks for the same state's schedule in `next_wakeup` and again in `run_due`, and
+#: after a contact attempt for a schedule that is still the one before it.
+_schedule = remember_last(_compute_schedule, carried=_after_contact_attempt)
 
 
 # The next statement, due date and charge-off are asked for at every read of a schedule,

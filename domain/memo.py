@@ -29,12 +29,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 _NOTHING = object()  # stands for the arguments before the first call: no argument is it
 
 
-def remember_last(fn: F) -> F:
+def remember_last(fn: F, *, carried: Callable[[Any, Any], bool] | None = None) -> F:
     """`fn`, answering again without recomputing when called with the very same
     (identical) arguments as last time. `fn` must be pure, its result immutable, and its
     parameters two or three plain positional ones (the wrapper takes them positionally
     only). The two shapes are written out because the loop asks some forty times per
-    simulated month: a general `*args` wrapper cost three times as much per call."""
+    simulated month: a general `*args` wrapper cost three times as much per call.
+
+    `carried(known, new)`, for two parameters only, may say that the answer for the
+    first argument `known` is also the answer for `new` (the second being the same
+    object): the caller knows `new` was made from `known` by a change `fn` does not read
+    (`domain.cycle`: a contact attempt leaves the schedule as it was)."""
     parameters = list(inspect.signature(fn).parameters.values())
     plain = all(
         p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
@@ -47,15 +52,23 @@ def remember_last(fn: F) -> F:
 
         @wraps(fn)
         def remembered2(a: Any, b: Any, /) -> Any:
-            entry = last2[0]
-            if entry[0] is a and entry[1] is b:
-                return entry[2]
+            known, known_b, answer = last2[0]
+            if known_b is b:
+                if known is a:
+                    return answer
+                if carried is not None and carried(known, a):
+                    last2[0] = (a, b, answer)
+                    return answer
             answer = fn(a, b)
             last2[0] = (a, b, answer)
             return answer
 
         return cast(F, remembered2)
 
+    if carried is not None:
+        raise TypeError(
+            f"remember_last carries answers over for two parameters only: {fn.__name__}"
+        )
     last3: list[tuple[Any, Any, Any, Any]] = [(_NOTHING, _NOTHING, _NOTHING, None)]
 
     @wraps(fn)

@@ -231,6 +231,25 @@ def test_remember_last_answers_again_only_for_the_very_same_arguments() -> None:
     assert len(calls) == 3
 
 
+def test_remember_last_carries_an_answer_over_only_where_the_caller_says_it_holds() -> None:
+    calls: list[object] = []
+
+    def pair(x: object, y: object) -> tuple[object, object]:
+        calls.append(x)
+        return (x, y)
+
+    a, b, c, policy = object(), object(), object(), object()
+    remembered = remember_last(pair, carried=lambda known, new: (known, new) == (a, b))
+    first = remembered(a, policy)
+    assert remembered(b, policy) is first  # b was made from a by a change `pair` ignores
+    assert calls == [a]
+    remembered(c, policy)  # not carried from b: computed
+    remembered(b, object())  # the other argument differs: computed
+    assert calls == [a, c, b]
+    with pytest.raises(TypeError, match="two parameters"):
+        remember_last(lambda x, y, z: x, carried=lambda known, new: True)
+
+
 def test_remember_last_takes_only_two_or_three_plain_parameters() -> None:
     def one(x: object) -> object:
         return x
