@@ -104,20 +104,14 @@ def _without_negative_zero(amount: Decimal) -> Decimal:
     return ZERO if amount.is_zero() else amount
 
 
-def _validate_amount(value: object) -> Decimal:
-    """Pydantic hook: model fields accept what `parse_amount` accepts, nothing else.
-
-    Without it pydantic would turn a float (or a JSON number such as 0.1) into a
-    Decimal silently, which POLICY §1 forbids.
-    """
-    return parse_amount(value)  # which refuses anything but a str, Decimal or int
-
-
-_Amount = Annotated[Decimal, BeforeValidator(_validate_amount), Field(ge=0)]
+# Model fields take an amount through `parse_amount`, the same door as files and APIs:
+# without it pydantic would turn a float (or a JSON number such as 0.1) into a Decimal
+# silently, which POLICY §1 forbids.
+_Amount = Annotated[Decimal, BeforeValidator(parse_amount), Field(ge=0)]
 #: An amount of money in a model: exact cents, never a float (POLICY §1).
-Money = Annotated[Decimal, BeforeValidator(_validate_amount)]
+Money = Annotated[Decimal, BeforeValidator(parse_amount)]
 #: A payment or promise: exact cents and more than zero.
-PositiveMoney = Annotated[Decimal, BeforeValidator(_validate_amount), Field(gt=0)]
+PositiveMoney = Annotated[Decimal, BeforeValidator(parse_amount), Field(gt=0)]
 
 
 class Balance(BaseModel):

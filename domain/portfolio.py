@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -208,46 +207,28 @@ def simulate_accounts(
                 t.cycles += 1
         t.outcomes[run.state.outcome or "open"] += 1
         for event in run.events:
-            count = _COUNTED.get(type(event))  # one lookup; most events count for nothing
-            if count is not None:
-                count(t, event)
+            if isinstance(event, ContactAttempted):  # the commonest first
+                t.attempts[event.channel] += 1
+            elif isinstance(event, PaymentReceived):
+                t.recovered += event.amount - event.unapplied
+            elif isinstance(event, CommissionEarned):
+                t.commissions[f"{event.agency}/{event.hand}"] += event.amount
     return t
-
-
-def _count_attempt(t: Tally, event: ContactAttempted) -> None:
-    t.attempts[event.channel] += 1
-
-
-def _count_payment(t: Tally, event: PaymentReceived) -> None:
-    t.recovered += event.amount - event.unapplied
-
-
-def _count_commission(t: Tally, event: CommissionEarned) -> None:
-    t.commissions[f"{event.agency}/{event.hand}"] += event.amount
-
-
-#: The events a tally counts, by their exact class (events are never subclassed).
-_COUNTED: dict[type[Any], Callable[[Tally, Any], None]] = {
-    ContactAttempted: _count_attempt,
-    PaymentReceived: _count_payment,
-    CommissionEarned: _count_commission,
-}
 
 
 def portfolio_report(t: Tally, policy: Policy) -> PortfolioReport:
     """The report of a tally: what a collections department reads of its book."""
-    snapshots = _snapshots(t.start, t.months, policy)
     return PortfolioReport(
         accounts=t.accounts,
         account_cycles=t.cycles,
         months=[
             MonthRow(
                 month=i + 1,
-                as_of=snapshots[i].date(),
+                as_of=add_months(t.start, i + 1),  # the day `_snapshots` reads the book on
                 accounts=dict(sorted(t.counts[i].items())),
                 balance={k: f"{v:.2f}" for k, v in sorted(t.balances[i].items())},
             )
-            for i in range(len(snapshots))
+            for i in range(t.months)
         ],
         roll_rates=_roll_rates(t.transitions, policy),
         cure_rate=_share(t.outcomes["cured"], t.accounts),
