@@ -91,18 +91,24 @@ def test_entering_m4_places_the_case_at_the_first_hand_for_twenty_percent() -> N
     assert run.state.stage == "outsourcing"
 
 
+NEW_YORK = zone("America/New_York")
+
+
+def _new_york_bank(term_days: int) -> Policy:
+    """A bank in New York (daylight saving from 03-08 to 11-01 in 2026)."""
+    return Policy(
+        cycle=CyclePolicy(bank_timezone="America/New_York"),
+        outsourcing=OutsourcingPolicy(term_days=term_days),
+    )
+
+
 def test_a_term_begun_at_a_statement_ends_at_the_banks_midnight_across_daylight_saving() -> None:
     # A bank in New York, terms of 160 days: placed at the M4+ statement, 2026-06-05
     # 00:00 EDT (UTC-4); 25 + 31 + 31 + 30 + 31 + 12 = 160 days later is 2026-11-12,
     # after clocks went back on 11-01, so its midnight is 05:00 UTC, not 04:00.
-    new_york = zone("America/New_York")
-    policy = Policy(
-        cycle=CyclePolicy(bank_timezone="America/New_York"),
-        outsourcing=OutsourcingPolicy(term_days=160),
-    )
-    run = open_case(policy=policy, at=datetime(2026, 3, 1, tzinfo=new_york))
+    run = open_case(policy=_new_york_bank(term_days=160), at=datetime(2026, 3, 1, tzinfo=NEW_YORK))
 
-    events = advance(run, datetime(2026, 6, 5, tzinfo=new_york))
+    events = advance(run, datetime(2026, 6, 5, tzinfo=NEW_YORK))
 
     [placed] = of_type(events, Placed)
     assert placed.at == datetime(2026, 6, 5, 4, tzinfo=UTC)
@@ -113,15 +119,10 @@ def test_a_term_begun_as_a_case_opens_ends_at_the_banks_clock_time_across_daylig
     # New York, 9-day terms: a case arriving in M4+ is placed as it opens, 2026-10-26
     # 00:00 EDT (04:00 UTC). Nine days on the bank's calendar is 2026-11-04 00:00, after
     # clocks went back on 11-01: 05:00 UTC (9 x 24 hours would end at 23:00 the day before).
-    new_york = zone("America/New_York")
-    policy = Policy(
-        cycle=CyclePolicy(bank_timezone="America/New_York"),
-        outsourcing=OutsourcingPolicy(term_days=9),
-    )
     run = open_case(
-        policy=policy,
+        policy=_new_york_bank(term_days=9),
         oldest_unpaid_due_date="2026-05-25",
-        at=datetime(2026, 10, 26, tzinfo=new_york),
+        at=datetime(2026, 10, 26, tzinfo=NEW_YORK),
     )
 
     [placed] = of_type(run.events, Placed)
@@ -134,7 +135,7 @@ def test_a_term_begun_as_a_case_opens_ends_at_the_banks_clock_time_across_daylig
     [
         datetime(2026, 9, 8, 4, tzinfo=UTC),
         datetime(2026, 9, 8, tzinfo=timezone(timedelta(hours=-4))),  # as read back from JSON
-        datetime(2026, 9, 8, tzinfo=zone("America/New_York")),
+        datetime(2026, 9, 8, tzinfo=NEW_YORK),
     ],
     ids=["utc", "fixed-offset", "zone"],
 )
