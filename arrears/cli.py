@@ -256,8 +256,9 @@ def simulate(
         ),
     ] = 1,
 ) -> None:
-    """Run one scenario through the policy and print its timeline JSON, or with
-    --portfolio run every case of a placement file and print a portfolio report."""
+    """Run one scenario through the policy and print its timeline JSON (times in the
+    bank's zone), or with --portfolio run every case of a placement file and print a
+    portfolio report."""
     from arrears.simulate_cmd import run_portfolio, run_scenario
 
     if (scenario is None) == (portfolio is None):
