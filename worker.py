@@ -31,8 +31,10 @@ WORKFLOWS: Sequence[type] = (CaseWorkflow, StackCheckWorkflow)
 
 def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
     """The case workflow's activities, wired to an event store and a contact provider."""
+    events = EventStoreActivities(store)
     return [
-        EventStoreActivities(store).append_events,
+        events.append_events,
+        events.load_events,
         ContactActivities(provider).attempt_contact,
         PartnerActivities(LoggingPartnerGateway()).notify_partner,
     ]

@@ -21,6 +21,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel, TypeAdapter
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain.events import Event
 
@@ -31,6 +32,11 @@ _events: TypeAdapter[Event] = TypeAdapter(Event)
 
 class EventConflict(Exception):
     """The store holds a different event under the same (case_id, seq), or a gap."""
+
+
+#: The failure type a conflict reaches the workflow as: not retried (retrying cannot make
+#: the history and the store agree), so the case stops and asks for a supervisor.
+CONFLICT_FAILURE = "EventConflict"
 
 
 def canonical(payload: dict[str, Any]) -> str:
@@ -73,6 +79,14 @@ class AppendEvents(BaseModel):
     case_id: str
     events: list[Event]
     summary: CaseSummary
+
+
+class LoadEvents(BaseModel):
+    case_id: str
+
+
+class StoredEvents(BaseModel):
+    events: list[Event]
 
 
 class Appended(BaseModel):
@@ -241,6 +255,9 @@ class InMemoryEventStore:
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple[dict[str, Any], str]]] = {}
 
+    async def events(self, case_id: str) -> list[Event]:
+        return [event_from_payload(payload) for payload, _ in self.rows.get(case_id, [])]
+
     async def append(
         self, case_id: str, events: list[Event], summary: CaseSummary | None = None
     ) -> Appended:
@@ -266,6 +283,8 @@ class Appender(Protocol):
         self, case_id: str, events: list[Event], summary: CaseSummary | None = None
     ) -> Appended: ...
 
+    async def events(self, case_id: str) -> list[Event]: ...
+
 
 class EventStoreActivities:
     def __init__(self, store: Appender) -> None:
@@ -273,4 +292,13 @@ class EventStoreActivities:
 
     @activity.defn(name="append_events")
     async def append_events(self, request: AppendEvents) -> Appended:
-        return await self._store.append(request.case_id, request.events, request.summary)
+        try:
+            return await self._store.append(request.case_id, request.events, request.summary)
+        except EventConflict as err:
+            raise ApplicationError(str(err), type=CONFLICT_FAILURE, non_retryable=True) from None
+
+    @activity.defn(name="load_events")
+    async def load_events(self, request: LoadEvents) -> StoredEvents:
+        """A case's recorded events, for a run that starts after the case ended (a late
+        payment): it rebuilds the state from what is stored, not from a carried state."""
+        return StoredEvents(events=await self._store.events(request.case_id))

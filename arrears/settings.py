@@ -23,6 +23,7 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "ArrearsDpd": "Int",
     "ArrearsAgency": "Keyword",
     "ArrearsOutcome": "Keyword",
+    "ArrearsAttention": "Keyword",  # set while a case waits for a person (a store conflict)
 }
 
 EMBEDDED_DB_NAME = "arrears"

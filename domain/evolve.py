@@ -164,6 +164,8 @@ def _payment(s: CaseState, e: PaymentReceived) -> Changes:
         "payment_references": (*s.payment_references, e.reference),
         "last_payment_at": e.at,
     }
+    if e.unapplied:
+        changes["unapplied_credit"] = s.unapplied_credit + e.unapplied
     if s.promise is not None:
         changes["promise"] = replace(s.promise, paid=s.promise.paid + e.amount)
     if s.plan is not None:

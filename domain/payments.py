@@ -31,6 +31,9 @@ def receive_payment(d: Decision, command: ReceivePayment) -> None:
     state = d.state
     if command.reference in state.payment_references:
         return  # the payments feed may repeat itself: one reference, one payment
+    if state.closed:
+        _hold_after_close(d, command)
+        return
     balance = Balance(principal=state.principal, interest=state.interest, fees=state.fees)
     _, allocation = allocate(balance, command.amount)
     d.emit(
@@ -43,13 +46,29 @@ def receive_payment(d: Decision, command: ReceivePayment) -> None:
         unapplied=allocation.unapplied,
         paid_on=command.paid_on or d.bank_date(),
     )
-    if state.closed:
-        return  # recorded, so no money goes missing; a closed case decides nothing more
     _earn_commission(d, command.reference, allocation.applied)
     _keep_promise(d)
     _pay_installments(d)
     refresh_bucket(d, d.now)
     close_if_done(d)
+
+
+def _hold_after_close(d: Decision, command: ReceivePayment) -> None:
+    """Money that reaches a case after it ended is recorded on it, whole, as unapplied
+    credit: collections are over, so it is neither recovery nor commission; the bank's
+    servicing applies it to the account or refunds it (`CaseState.unapplied_credit`).
+    Recording it is what matters: money received is never lost."""
+    zero = Decimal("0.00")
+    d.emit(
+        PaymentReceived,
+        reference=command.reference,
+        amount=command.amount,
+        to_fees=zero,
+        to_interest=zero,
+        to_principal=zero,
+        unapplied=command.amount,
+        paid_on=command.paid_on or d.bank_date(),
+    )
 
 
 def _earn_commission(d: Decision, reference: str, applied: Decimal) -> None:

@@ -114,6 +114,9 @@ class CaseState:
     legal_milestones: tuple[LegalMilestoneName, ...] = ()
 
     payment_references: tuple[str, ...] = ()
+    # Money received but not applied to the balance: an overpayment, or any payment
+    # after the case ended. The bank owes it back (or applies it on the account).
+    unapplied_credit: Decimal = Decimal("0.00")
     last_payment_at: datetime | None = None
     last_promise_at: datetime | None = None
 

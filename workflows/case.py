@@ -16,17 +16,23 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contact import ContactActivities, ContactRequest
-    from activities.event_store import AppendEvents, CaseSummary, EventStoreActivities
+    from activities.event_store import (
+        CONFLICT_FAILURE,
+        AppendEvents,
+        CaseSummary,
+        EventStoreActivities,
+        LoadEvents,
+    )
     from activities.partners import PartnerActivities, PartnerNotice
     from domain.case import decide, next_wakeup
     from domain.commands import AdvanceTime, Command, ReceivePayment, RecordContactAttempt
     from domain.contact import due
     from domain.delinquency import bucket_label, days_past_due, oldest_past_due
-    from domain.errors import DomainError
+    from domain.errors import DomainError, check
     from domain.events import Event, LegalReferred, Placed, Recalled, StatementIssued
     from domain.evolve import evolve, fold
     from domain.localtime import local_date
@@ -39,9 +45,12 @@ with workflow.unsafe.imports_passed_through():
         CaseResult,
         CaseView,
         NextAction,
+        OverrideDone,
         OverrideRequest,
         OverrideResult,
         PaymentSignal,
+        RetryAppend,
+        StoreConflict,
     )
 
 Decider = Callable[[CaseState, Command, datetime, Policy], list[Event]]
@@ -51,6 +60,8 @@ BUCKET = SearchAttributeKey.for_keyword("ArrearsBucket")
 DPD = SearchAttributeKey.for_int("ArrearsDpd")
 AGENCY = SearchAttributeKey.for_keyword("ArrearsAgency")
 OUTCOME = SearchAttributeKey.for_keyword("ArrearsOutcome")
+#: Set ("store_conflict") while a case waits for a supervisor; unset otherwise.
+ATTENTION = SearchAttributeKey.for_keyword("ArrearsAttention")
 
 # A worker that dies mid-activity is noticed when these run out, then the activity is
 # retried elsewhere: short enough not to stall a case, long enough for a slow provider.
@@ -59,6 +70,12 @@ CONTACT_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 #: Workflow patch: placement terms counted on the bank's calendar (2026-11-25).
 TERMS_ON_THE_BANK_CALENDAR = "placement-terms-on-the-bank-calendar"
+#: Workflow patch: inputs accepted before the case ended are applied before the run
+#: returns (2026-12-04). Before, a payment queued behind the curing one was dropped.
+DRAIN_BEFORE_END = "drain-inputs-before-the-run-ends"
+#: Overrides remembered by request id, newest last; older ones are forgotten (an id is
+#: sent again within seconds or minutes, not after a hundred later overrides).
+OVERRIDES_REMEMBERED = 100
 
 
 def with_terms_counted_in_start_zone(policy: Policy) -> Policy:
@@ -93,6 +110,8 @@ class CaseWorkflow:
             )
         self._state = input.state or CaseState()
         self._pending: list[Input] = list(input.pending)
+        self._overrides_done = {d.id: d.result for d in input.overrides_done}
+        self._conflict: StoreConflict | None = None
         self._script: list[Input] = list(input.script)
         self._lock = asyncio.Lock()
         self._statement_passed = False
@@ -108,7 +127,9 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
-        if not self._state.opened:
+        if input.after_close:
+            await self._load_recorded_case()
+        elif not self._state.opened:
             assert input.open is not None, "the first run needs the placement to open the case"
             async with self._lock:
                 await self._apply(input.open, self._clock.business(workflow.now()))
@@ -124,10 +145,40 @@ class CaseWorkflow:
             if self._time_to_roll_over():
                 await self._continue_as_new()
             await self._wait()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._finish()
         return CaseResult(
             case_id=self._case_id, outcome=self._state.outcome or "open", last_seq=self._state.seq
         )
+
+    async def _finish(self) -> None:
+        """Record every input accepted before the run ends: a payment that arrived while
+        the curing one was applied is money received (on an ended case it is held as
+        unapplied credit). Then let running handlers finish, and look again: a signal
+        may have come in meanwhile."""
+        while True:
+            if self._pending and workflow.patched(DRAIN_BEFORE_END):
+                async with self._lock:
+                    while self._pending:
+                        await self._apply(self._pending.pop(0).command, self._business_now())
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self._pending or not workflow.patched(DRAIN_BEFORE_END):
+                return
+
+    async def _load_recorded_case(self) -> None:
+        """A run for an input to an ended case starts from its recorded events."""
+        stored = await workflow.execute_activity_method(
+            EventStoreActivities.load_events,
+            LoadEvents(case_id=self._case_id),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        if not stored.events:
+            raise ApplicationError(
+                f"{self._case_id} has no recorded events to continue from",
+                type="NoSuchCase",
+                non_retryable=True,
+            )
+        self._state = fold(stored.events)
 
     async def _step(self) -> bool:
         """Do the next thing that is due now, if any; say whether something was done."""
@@ -173,9 +224,12 @@ class CaseWorkflow:
             )
         seen = self._state.seq
         with contextlib.suppress(TimeoutError):
-            # An override applied meanwhile changes the plan: wake up and look again.
+            # An override applied meanwhile changes the plan: wake up and look again. One
+            # that closed the case while `_step` waited for the lock has already moved
+            # `seq` past `seen`: the case is closed, so stop waiting for anything.
             await workflow.wait_condition(
-                lambda: bool(self._pending) or self._state.seq != seen, timeout=timeout
+                lambda: bool(self._pending) or self._state.seq != seen or self._state.closed,
+                timeout=timeout,
             )
 
     async def _wake(self, at: Any) -> None:
@@ -219,11 +273,8 @@ class CaseWorkflow:
         for event in events:
             self._state = evolve(self._state, event)
         self._statement_passed |= any(isinstance(e, StatementIssued) for e in events)
-        await workflow.execute_activity_method(
-            EventStoreActivities.append_events,
-            AppendEvents(case_id=self._case_id, events=events, summary=self._summary()),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=RETRY,
+        await self._append(
+            AppendEvents(case_id=self._case_id, events=events, summary=self._summary())
         )
         for event in events:
             if isinstance(event, Placed | Recalled | LegalReferred):
@@ -236,6 +287,41 @@ class CaseWorkflow:
         self._publish_search_attributes()
         return events
 
+    async def _append(self, request: AppendEvents) -> None:
+        """Append to the event store. A conflict (the store holds other events under these
+        seqs) is not retried: the case stops, says so (query `state`, search attribute
+        `ArrearsAttention`, an error log line) and waits until a supervisor has the store
+        looked at and sends `retry_append`. Payments meanwhile wait in `_pending`."""
+        while True:
+            try:
+                await workflow.execute_activity_method(
+                    EventStoreActivities.append_events,
+                    request,
+                    start_to_close_timeout=STORE_TIMEOUT,
+                    retry_policy=RETRY,
+                )
+                return
+            except ActivityError as err:
+                cause = err.cause
+                if not (isinstance(cause, ApplicationError) and cause.type == CONFLICT_FAILURE):
+                    raise
+                self._conflict = StoreConflict(
+                    at=workflow.now(), seqs=[e.seq for e in request.events], message=cause.message
+                )
+            workflow.logger.error(
+                "event store conflict: the case waits for a supervisor",
+                extra={"case_id": self._case_id, "seqs": self._conflict.seqs},
+            )
+            self._flag_attention("store_conflict")
+            await workflow.wait_condition(lambda: self._conflict is None)
+            self._flag_attention(None)
+
+    def _flag_attention(self, why: str | None) -> None:
+        if self._input.search_attributes:
+            workflow.upsert_search_attributes(
+                [ATTENTION.value_set(why) if why else ATTENTION.value_unset()]
+            )
+
     def _carry(self) -> CaseInput:
         return self._input.model_copy(
             update={
@@ -244,6 +330,9 @@ class CaseWorkflow:
                 "state": self._state,
                 "pending": self._pending,
                 "script": self._script,
+                "overrides_done": [
+                    OverrideDone(id=k, result=v) for k, v in self._overrides_done.items()
+                ],
                 "runs": self._input.runs + 1,
             }
         )
@@ -309,6 +398,7 @@ class CaseWorkflow:
             business_now=self._business_now(),
             state=self._state,
             next_action=self.next_action(),
+            conflict=self._conflict,
         )
 
     @workflow.query(name="next_action")
@@ -343,27 +433,78 @@ class CaseWorkflow:
         # An update that came with the start waits for the case to open first.
         await workflow.wait_condition(lambda: self._state.opened)
         async with self._lock:
+            # Looked up under the lock: the same id sent twice at once waits here for the
+            # first to finish, then gets its answer.
+            if (done := self._done(request)) is not None:
+                return done
             try:
                 events = await self._apply(request.override, self._business_now())
             except DomainError as err:
                 raise ApplicationError(
                     str(err), err.rule, type="OverrideRejected", non_retryable=True
                 ) from None
-        return OverrideResult(
-            events=[event_json(e, self._policy.cycle.bank_timezone) for e in events]
-        )
+            result = OverrideResult(
+                events=[event_json(e, self._policy.cycle.bank_timezone) for e in events]
+            )
+            self._remember(request, result)
+        return result
+
+    def _done(self, request: OverrideRequest) -> OverrideResult | None:
+        return self._overrides_done.get(request.id) if request.id is not None else None
+
+    def _remember(self, request: OverrideRequest, result: OverrideResult) -> None:
+        if request.id is None:
+            return
+        self._overrides_done[request.id] = result
+        while len(self._overrides_done) > OVERRIDES_REMEMBERED:
+            del self._overrides_done[next(iter(self._overrides_done))]
 
     @override.validator
     def validate_override(self, request: OverrideRequest) -> None:
         """Rejects an invalid override before anything reaches history: the domain checks
-        run against the state as of now (calendar rules due by now applied in a dry run)."""
+        run against the state as of now (calendar rules due by now applied in a dry run).
+        An id already applied passes: the handler answers it with the first result."""
+        if self._done(request) is not None:
+            return
         now = self._business_now()
         try:
+            check(
+                self._conflict is None,
+                "store_conflict",
+                "the case is stopped on an event store conflict and waits for a supervisor",
+            )
             state = self._state
             if not state.opened and self._input.open is not None:
                 state = fold(decide(state, self._input.open, now, self._policy), state)
             caught_up = fold(decide(state, AdvanceTime(), now, self._policy), state)
             check_override(caught_up, request.override, now, self._policy)
+        except DomainError as err:
+            raise ApplicationError(
+                str(err), err.rule, type="OverrideRejected", non_retryable=True
+            ) from None
+
+    @workflow.update(name="retry_append")
+    async def retry_append(self, request: RetryAppend) -> None:
+        """A supervisor had the store looked at: the stopped append is tried again (and
+        stops the case again if the conflict is still there)."""
+        workflow.logger.info(
+            "retrying the append after a conflict",
+            extra={"case_id": self._case_id, "actor": request.actor.id},
+        )
+        self._conflict = None
+
+    @retry_append.validator
+    def validate_retry_append(self, request: RetryAppend) -> None:
+        try:
+            check(
+                self._conflict is not None, "no_conflict", "the case is not stopped on a conflict"
+            )
+            check(
+                request.actor.role in ("supervisor", "manager"),
+                "retry_authority",
+                "only a supervisor or a manager may restart a case stopped on a conflict",
+                role=request.actor.role,
+            )
         except DomainError as err:
             raise ApplicationError(
                 str(err), err.rule, type="OverrideRejected", non_retryable=True

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.commands import OpenCase, Override
+from domain.events import Actor
 from domain.money import PositiveMoney
 from domain.policy import Policy
 from domain.simulation import Input
@@ -43,6 +44,18 @@ class BusinessClock(BaseModel):
         return (business_to - business_from) / self.speed
 
 
+class OverrideResult(BaseModel):
+    events: list[dict[str, Any]]
+
+
+class OverrideDone(BaseModel):
+    """An override already applied, by its request id: the same id again gets this answer
+    and changes nothing (the CLI retries, people click twice, scripts run twice)."""
+
+    id: str
+    result: OverrideResult
+
+
 class CaseInput(BaseModel):
     """Start (and continue-as-new) input of a case workflow."""
 
@@ -50,8 +63,12 @@ class CaseInput(BaseModel):
     policy: Policy
     clock: BusinessClock = BusinessClock()
     open: OpenCase | None = None  # the first run opens the case
+    # A run started for an input to a case that has ended (a late payment): it rebuilds
+    # the case from the event store, records what came in, and ends again.
+    after_close: bool = False
     state: CaseState | None = None  # carried across continue-as-new
     pending: list[Input] = Field(default_factory=list)  # inputs not yet applied
+    overrides_done: list[OverrideDone] = Field(default_factory=list)  # the latest, by id
     script: list[Input] = Field(default_factory=list)  # simulations: inputs at set times
     until: datetime | None = None  # simulations: stop (outcome open) after this business time
     # The time-skipping test server knows no custom search attributes; everywhere else
@@ -70,10 +87,25 @@ class PaymentSignal(BaseModel):
 
 class OverrideRequest(BaseModel):
     override: Override
+    # One id per override a person gives: sent again (a retry, a second click), it is
+    # applied once and answered with the first result. The CLI makes one per invocation.
+    id: str | None = Field(default=None, min_length=1, max_length=128)
 
 
-class OverrideResult(BaseModel):
-    events: list[dict[str, Any]]
+class StoreConflict(BaseModel):
+    """The event store refused an append: it holds something else under those seqs. The
+    case stops (retrying cannot make them agree) and waits for a supervisor."""
+
+    at: datetime
+    seqs: list[int]
+    message: str
+
+
+class RetryAppend(BaseModel):
+    """A supervisor's word that the store has been looked at: try the append again."""
+
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class NextAction(BaseModel):
@@ -88,6 +120,7 @@ class CaseView(BaseModel):
     business_now: datetime
     state: CaseState
     next_action: NextAction
+    conflict: StoreConflict | None = None  # set while the case waits for a supervisor
 
 
 class CaseResult(BaseModel):

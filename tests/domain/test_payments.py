@@ -205,6 +205,35 @@ def test_paying_the_past_due_minimum_in_m0_cures_the_case() -> None:
     assert run.state.total == D("9000.00")
 
 
+def test_a_payment_after_the_case_ended_is_recorded_whole_as_unapplied_credit() -> None:
+    run = open_case()
+    pay(run, "1000.00", bank_time("2026-03-02", 12))  # cures: 9,000.00 still owed
+    assert run.state.outcome == "cured"
+
+    events = pay(run, "10.00", bank_time("2026-03-03", 12), "P-LATE")
+
+    # Collections are over: nothing reduces the balance, nothing earns commission, the
+    # whole 10.00 is held for the bank to apply on the account or refund.
+    assert types(events) == ["payment_received"]
+    [late] = of_type(events, PaymentReceived)
+    assert (late.amount, late.to_fees, late.to_interest, late.to_principal, late.unapplied) == (
+        D("10.00"), D("0.00"), D("0.00"), D("0.00"), D("10.00"),
+    )  # fmt: skip
+    assert run.state.total == D("9000.00")
+    assert run.state.unapplied_credit == D("10.00")
+    assert pay(run, "10.00", bank_time("2026-03-04", 12), "P-LATE") == []  # seen: once
+
+
+def test_an_overpayment_that_ends_the_case_keeps_the_excess_as_unapplied_credit() -> None:
+    run = open_case(fees="0.00", interest="0.00")  # 10,000.00 owed
+
+    [payment] = of_type(pay(run, "10000.50", bank_time("2026-03-02", 12)), PaymentReceived)
+
+    assert payment.unapplied == D("0.50")
+    assert run.state.total == D("0.00")
+    assert run.state.unapplied_credit == D("0.50")
+
+
 # --- promises to pay --------------------------------------------------------------------
 
 

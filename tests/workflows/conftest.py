@@ -62,7 +62,30 @@ class CaseHarness:
     env: WorkflowEnvironment
     store: InMemoryEventStore
     task_queue: str
+    provider: ScriptedProvider
     started: list[WorkflowHandle[CaseWorkflow, CaseResult]] = field(default_factory=list)
+    worker: Worker | None = None
+
+    async def start_worker(self, *, cache: bool = True) -> None:
+        """`cache=False`: no sticky task queue, so a worker started after this one stops
+        picks the case up at once (the test server does not hand a sticky queue's tasks
+        on to another worker)."""
+        assert self.worker is None
+        self.worker = Worker(
+            self.env.client,
+            task_queue=self.task_queue,
+            workflows=[CaseWorkflow],
+            activities=case_activities(self.store, self.provider),
+            max_cached_workflows=100 if cache else 0,
+        )
+        await self.worker.__aenter__()
+
+    async def stop_worker(self) -> None:
+        """No worker until `start_worker`: messages sent meanwhile wait in the server and
+        reach the case together, in one workflow task."""
+        if self.worker is not None:
+            worker, self.worker = self.worker, None
+            await worker.__aexit__(None, None, None)
 
     async def start(
         self, placement: PlacementRow, start: date = date(2026, 3, 2), **input_fields: object
@@ -105,13 +128,10 @@ async def cases(env: WorkflowEnvironment) -> AsyncIterator[CaseHarness]:
     provider = ScriptedProvider(
         ContactOutcomes(default="no_answer", by_channel={"sms": "delivered"})
     )
-    task_queue = f"cases-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[CaseWorkflow],
-        activities=case_activities(store, provider),
-    ):
-        harness = CaseHarness(env, store, task_queue)
+    harness = CaseHarness(env, store, f"cases-{uuid.uuid4().hex[:8]}", provider)
+    await harness.start_worker()
+    try:
         yield harness
         await harness.terminate_open_cases()
+    finally:
+        await harness.stop_worker()
