@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import asyncpg
 
 from arrears.errors import ArrearsError, ServiceUnavailable, UsageError
+from arrears.pem import read_pem
 
 _MIGRATION_LOCK = 0x4152524541  # "ARREA": any constant shared by all runners
 
@@ -41,18 +42,10 @@ def redact_url(url: str) -> str:
 
 
 def check_tls_files(url: str) -> None:
-    """Every certificate file the URL names is readable: a wrong path is bad usage (exit
-    code 2), told apart from a server that cannot be reached or refuses us (exit code 3)."""
+    """Every certificate file the URL names is a readable PEM file (else exit code 2)."""
     for name, value in parse_qsl(urlsplit(url).query):
-        if name not in _TLS_FILE_PARAMS or value == "system":
-            continue
-        try:
-            with Path(value).expanduser().open("rb"):
-                pass
-        except OSError as err:
-            raise UsageError(
-                f"cannot read {name} {value} of the PostgreSQL URL: {err.strerror or err}"
-            ) from None
+        if name in _TLS_FILE_PARAMS and value != "system":
+            read_pem(Path(value), f"{name} of the PostgreSQL URL")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -1,29 +1,16 @@
 """TLS towards a secured Temporal cluster or Temporal Cloud (PostgreSQL's is in its URL).
 
-Certificate files are read here, before any connection is tried, so that a wrong path is
-bad usage (one line, exit code 2) and not confused with a server that refuses us (exit
-code 3). The API key is never part of a message.
+The certificate files are read before any connection is tried (`arrears.pem`). The API key
+is never part of a message.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from temporalio.service import TLSConfig
 
 from arrears.errors import UsageError
+from arrears.pem import read_pem
 from arrears.settings import Settings
-
-
-def read_pem(path: Path, what: str) -> bytes:
-    """The bytes of a PEM file, or one line saying which file and why not."""
-    try:
-        data = path.expanduser().read_bytes()
-    except OSError as err:
-        raise UsageError(f"cannot read the {what} {path}: {err.strerror or err}") from None
-    if b"-----BEGIN " not in data:
-        raise UsageError(f"the {what} {path} is not a PEM file")
-    return data
 
 
 def temporal_tls(settings: Settings) -> TLSConfig | bool:
