@@ -50,3 +50,27 @@ def temporal_tls(settings: Settings) -> TLSConfig | bool:
         client_private_key=key,
         domain=settings.temporal_tls_server_name or None,
     )
+
+
+#: What the SDK core (rustls) says when TLS fails, and the setting to look at.
+_HINTS = (
+    ("InvalidContentType", "the server does not speak TLS: TEMPORAL_TLS"),
+    ("UnknownIssuer", "its certificate is not signed by TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
+    ("NotValidForName", "its certificate is not for that name: TEMPORAL_TLS_SERVER_NAME"),
+)
+#: How a server that refuses our client certificate looks from here (TLS 1.3 reports the
+#: refusal after the client's side of the handshake is done, so it varies with timing).
+_CLOSED = ("close_notify", "BrokenPipe", "ConnectionReset", "AlertReceived")
+_CLOSED_HINT = "it closed the connection: a client certificate it does not accept? " + (
+    "TEMPORAL_TLS_CLIENT_CERT_PATH"
+)
+
+
+def tls_hint(error: str) -> str:
+    """` (what to check)` for a TLS connection error we recognise, else nothing."""
+    for marker, hint in _HINTS:
+        if marker in error:
+            return f" ({hint})"
+    if any(marker in error for marker in _CLOSED):
+        return f" ({_CLOSED_HINT})"
+    return ""

@@ -31,7 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from arrears.errors import ServiceUnavailable
 from arrears.settings import SEARCH_ATTRIBUTES, Settings
 from arrears.stack.processes import ChildProcess, check_port_free, wait_until_ready
-from arrears.temporal_tls import temporal_tls
+from arrears.temporal_tls import temporal_tls, tls_hint
 
 
 def install_runtime() -> None:
@@ -77,7 +77,8 @@ async def connect(settings: Settings, *, target: str | None = None) -> Client:
     except RuntimeError as err:
         over = " over TLS" if tls else ""
         raise ServiceUnavailable(
-            f"Temporal at {address} is unreachable{over}: {_one_line(err)}"
+            f"Temporal at {address} is unreachable{over}{tls_hint(str(err)) if tls else ''}: "
+            f"{_one_line(err)}"
         ) from None
     except RPCError as err:
         refused = err.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED)
