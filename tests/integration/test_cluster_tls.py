@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from activities.stack_check import StackCheck
 from arrears.db import create_pool, migrate
@@ -224,3 +225,15 @@ async def test_a_client_certificate_without_its_key_is_bad_usage_with_exit_2(
     code, line = await _one_line_failure(env)
     assert code == 2
     assert "TEMPORAL_TLS_CLIENT_KEY_PATH" in line
+
+
+async def test_the_embedded_dev_server_is_reached_in_plain_grpc_whatever_tls_says(
+    cluster: Cluster, clean_env: None
+) -> None:
+    port = int(cluster.plain_address.rsplit(":", 1)[1])
+    settings = Settings(
+        temporal_port=port, temporal_tls=True, temporal_api_key="unused", temporal_tls_ca=cluster.ca
+    )
+    client = await connect(settings)
+    assert settings.embedded_temporal
+    assert (await client.workflow_service.get_system_info(GetSystemInfoRequest())).server_version
