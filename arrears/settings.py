@@ -12,8 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from arrears.errors import UsageError
 
 #: Search attributes the case workflow sets. Registered by `arrears up` (and by the
 #: compose stack's setup) so queries such as `ArrearsStage = "legal"` work.
@@ -132,3 +134,16 @@ class Settings(BaseSettings):
     @property
     def ui_url(self) -> str | None:
         return f"http://localhost:{self.ui_port}" if self.embedded_temporal else None
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; a bad value is one line naming the variable
+    (exit code 2), never the value, which may be a secret."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        if name in Settings.model_fields:
+            name = f"{Settings.model_config.get('env_prefix', '')}{name}".upper()
+        raise UsageError(f"invalid setting {name}: {first['msg']}") from None

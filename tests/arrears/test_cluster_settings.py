@@ -3,6 +3,7 @@ kept secret, and the TLS configuration every client is built with."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from arrears.errors import ServiceUnavailable, UsageError
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.temporal_tls import temporal_tls
+from tests.integration.conftest import run_arrears
 from tests.tls import Authority
 
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -136,3 +138,14 @@ async def test_a_server_that_rejects_the_api_key_is_one_line_exit_3_without_the_
     assert raised.value.exit_code == 3
     assert says in message and "ns.acct.tmprl.cloud:7233" in message
     assert "\n" not in message and "k-secret" not in message
+
+
+async def test_a_bad_setting_is_one_line_naming_the_variable_not_its_value_exit_2(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARREARS_", "TEMPORAL_"))}
+    env |= {"TEMPORAL_TLS": "yes-sekrit-value", "ARREARS_HOME": str(tmp_path)}
+    code, out, err = await run_arrears("status", env=env)
+    assert code == 2
+    assert err.strip().splitlines() == [err.strip()] and out == ""
+    assert "TEMPORAL_TLS" in err and "sekrit" not in err
