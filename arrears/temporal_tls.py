@@ -60,8 +60,9 @@ _HINTS = (
 )
 #: How a server that refuses our client certificate looks from here (TLS 1.3 reports the
 #: refusal after the client's side of the handshake is done, so it varies with timing).
-_CLOSED = ("close_notify", "BrokenPipe", "ConnectionReset", "AlertReceived")
-_CLOSED_HINT = "it closed the connection: a client certificate it does not accept? " + (
+_CLOSED = ("close_notify", "BrokenPipe", "ConnectionReset", "AlertReceived", "connection closed")
+_CLOSED_HINT = (
+    "it closed the connection: a client certificate it does not accept? "
     "TEMPORAL_TLS_CLIENT_CERT_PATH"
 )
 

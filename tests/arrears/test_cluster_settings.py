@@ -3,7 +3,6 @@ kept secret, and the TLS configuration every client is built with."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.temporal_tls import temporal_tls
 from tests.integration.conftest import run_arrears
+from tests.support import bare_env
 from tests.tls import Authority
 
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -143,8 +143,7 @@ async def test_a_server_that_rejects_the_api_key_is_one_line_exit_3_without_the_
 async def test_a_bad_setting_is_one_line_naming_the_variable_not_its_value_exit_2(
     tmp_path: Path,
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARREARS_", "TEMPORAL_"))}
-    env |= {"TEMPORAL_TLS": "yes-sekrit-value", "ARREARS_HOME": str(tmp_path)}
+    env = bare_env(TEMPORAL_TLS="yes-sekrit-value", ARREARS_HOME=str(tmp_path))
     code, out, err = await run_arrears("status", env=env)
     assert code == 2
     assert err.strip().splitlines() == [err.strip()] and out == ""

@@ -3,7 +3,6 @@ by the CLI; a server whose certificate the CA does not vouch for is refused in o
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from arrears.db import create_pool
 from arrears.errors import ServiceUnavailable, UsageError
 from tests.integration.conftest import run_arrears
+from tests.support import bare_env
 from tests.tls import Authority, TlsFront
 
 
@@ -125,9 +125,4 @@ async def test_a_missing_root_certificate_file_is_bad_usage_naming_the_file(
 
 
 def _env(tmp_path: Path, url: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not (k.startswith(("ARREARS_", "TEMPORAL_", "PGSSL")) or k == "DATABASE_URL")
-    }
-    return env | {"DATABASE_URL": url, "ARREARS_HOME": str(tmp_path), "ARREARS_LOG_FORMAT": "json"}
+    return bare_env(DATABASE_URL=url, ARREARS_HOME=str(tmp_path))
