@@ -23,7 +23,7 @@ import typer
 
 from arrears.errors import ArrearsError, NotYetAvailable, UsageError
 from arrears.logs import configure_logging
-from arrears.settings import Settings
+from arrears.settings import Settings, load_settings
 from arrears.stack.temporal import install_runtime
 
 app = typer.Typer(
@@ -467,10 +467,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     can outlive the event loop and abort the interpreter's shutdown ("PyGILState_Release",
     temporalio/sdk-python#300), which would turn a successful command into exit code 134.
     """
-    configure_logging(Settings())
-    install_runtime()
     code: int = 0
     try:
+        configure_logging(load_settings())
+        install_runtime()
         app(args=list(argv) if argv is not None else None, prog_name="arrears")
     except ArrearsError as err:
         print(f"arrears: {err}", file=sys.stderr, flush=True)

@@ -11,25 +11,41 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import asyncpg
 
-from arrears.errors import ArrearsError, ServiceUnavailable
+from arrears.errors import ArrearsError, ServiceUnavailable, UsageError
+from arrears.pem import read_pem
 
 _MIGRATION_LOCK = 0x4152524541  # "ARREA": any constant shared by all runners
 
 
+#: Secrets libpq (and asyncpg) also accept as URL parameters.
+_SECRET_PARAMS = re.compile(r"(?<=[?&])(password|sslpassword)=[^&#]*", re.IGNORECASE)
+
+#: URL parameters naming a file asyncpg reads for TLS (libpq's names; "system" is no file).
+_TLS_FILE_PARAMS = ("sslrootcert", "sslcert", "sslkey", "sslcrl")
+
+
 def redact_url(url: str) -> str:
-    """The URL without its password, fit for an error message or a log line."""
+    """The URL without its passwords, fit for an error message or a log line."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+    if parts.password is not None:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return _SECRET_PARAMS.sub(r"\1=***", urlunsplit(parts))
+
+
+def check_tls_files(url: str) -> None:
+    """Every certificate file the URL names is a readable PEM file (else exit code 2)."""
+    for name, value in parse_qsl(urlsplit(url).query):
+        if name in _TLS_FILE_PARAMS and value != "system":
+            read_pem(Path(value), f"{name} of the PostgreSQL URL")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -39,11 +55,18 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """The application's pool; an unreachable server is one clear line (exit code 3)."""
+    """The application's pool; an unreachable server is one clear line (exit code 3).
+
+    TLS is whatever the URL asks for: asyncpg reads libpq's `sslmode`, `sslrootcert`,
+    `sslcert`, `sslkey` (and the PGSSL* variables), so `?sslmode=verify-full` is enough.
+    """
+    check_tls_files(url)
     try:
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=max_size, init=_init_connection, timeout=10
         )
+    except asyncpg.ClientConfigurationError as err:  # e.g. an unknown sslmode
+        raise UsageError(f"PostgreSQL URL {redact_url(url)} is not usable: {err}") from None
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
         raise ServiceUnavailable(f"PostgreSQL at {redact_url(url)} is unreachable: {err}") from None
     assert pool is not None

@@ -12,8 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from arrears.errors import UsageError
 
 #: Search attributes the case workflow sets. Registered by `arrears up` (and by the
 #: compose stack's setup) so queries such as `ArrearsStage = "legal"` work.
@@ -34,7 +36,12 @@ class Settings(BaseSettings):
     """Runtime configuration. See README "Configuration" for the table of variables."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ARREARS_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="ARREARS_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        # `VAR=` means unset, as compose's `${VAR:-}` pass-through of an unset variable.
+        env_ignore_empty=True,
     )
 
     home: Path = Field(
@@ -49,6 +56,43 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field(
         default="default",
         validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "ARREARS_TEMPORAL_NAMESPACE"),
+    )
+    # A secured cluster or Temporal Cloud. The unprefixed names are the `temporal` CLI's own,
+    # so one environment configures both; they apply to TEMPORAL_ADDRESS only (the
+    # embedded dev server speaks plain gRPC). See README "Running against a cluster".
+    temporal_tls: bool | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS", "ARREARS_TEMPORAL_TLS"),
+        description="TLS to Temporal; unset: on when a TLS file or an API key is set.",
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "ARREARS_TEMPORAL_TLS_CA"
+        ),
+        description="PEM file of the CA that signed the server's certificate; unset: system roots.",
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_CLIENT_CERT_PATH", "ARREARS_TEMPORAL_TLS_CERT"),
+        description="PEM client certificate for mTLS (with the key).",
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_CLIENT_KEY_PATH", "ARREARS_TEMPORAL_TLS_KEY"),
+        description="PEM private key of the client certificate.",
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "TEMPORAL_TLS_SERVER_NAME", "ARREARS_TEMPORAL_TLS_SERVER_NAME"
+        ),
+        description="Name the server's certificate is checked against (and SNI), if not the host.",
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_API_KEY", "ARREARS_TEMPORAL_API_KEY"),
+        description="API key (Temporal Cloud); sent as a bearer token, never logged.",
     )
     database_url: str | None = Field(
         default=None,
@@ -91,3 +135,16 @@ class Settings(BaseSettings):
     @property
     def ui_url(self) -> str | None:
         return f"http://localhost:{self.ui_port}" if self.embedded_temporal else None
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; a bad value is one line naming the variable
+    (exit code 2), never the value, which may be a secret."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        if name in Settings.model_fields:
+            name = f"{Settings.model_config.get('env_prefix', '')}{name}".upper()
+        raise UsageError(f"invalid setting {name}: {first['msg']}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 
 
@@ -19,3 +20,14 @@ def free_ports(count: int) -> list[int]:
         for s in sockets:
             s.bind(("127.0.0.1", 0))
         return [int(s.getsockname()[1]) for s in sockets]
+
+
+def bare_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any Arrears, Temporal or PostgreSQL setting (the
+    outer shell's must not leak into an `arrears` process a test starts), plus `extra`."""
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("ARREARS_", "TEMPORAL_", "PGSSL")) and name != "DATABASE_URL"
+    }
+    return inherited | {"ARREARS_LOG_FORMAT": "json"} | extra

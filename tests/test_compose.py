@@ -249,6 +249,39 @@ def test_the_worker_environment_sets_queue_concurrency_and_json_logs(
     assert settings.worker_concurrency == int(env["ARREARS_WORKER_CONCURRENCY"] or "")
 
 
+def secured_cluster_variables() -> set[str]:
+    """The unprefixed names (the `temporal` CLI's) of every Temporal TLS / API key setting."""
+    names: set[str] = set()
+    for field_name, field in Settings.model_fields.items():
+        if field_name.startswith(("temporal_tls", "temporal_api_key")):
+            assert isinstance(field.validation_alias, AliasChoices)
+            names.update(
+                choice
+                for choice in field.validation_alias.choices
+                if isinstance(choice, str) and not choice.startswith("ARREARS_")
+            )
+    return names
+
+
+def test_the_worker_passes_every_secured_cluster_setting_through_from_the_host(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    names = secured_cluster_variables()
+    raw = {key: str(value) for key, value in (service("worker").get("environment") or {}).items()}
+    env = service_env("worker")
+
+    assert names >= {"TEMPORAL_TLS", "TEMPORAL_API_KEY", "TEMPORAL_TLS_CLIENT_CERT_PATH"}
+    assert {name: raw.get(name) for name in names} == {name: f"${{{name}:-}}" for name in names}
+    monkeypatch.chdir(tmp_path)
+    for var in settings_env_names():
+        monkeypatch.delenv(var, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value or "")
+    settings = Settings()  # empty by default: plain gRPC to the compose Temporal
+    assert settings.temporal_tls is None and settings.temporal_api_key is None
+    assert settings.temporal_tls_cert is None and settings.temporal_tls_ca is None
+
+
 # --- the addresses point at the right services ------------------------------------------
 
 

@@ -26,10 +26,12 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from arrears.errors import ServiceUnavailable
 from arrears.settings import SEARCH_ATTRIBUTES, Settings
 from arrears.stack.processes import ChildProcess, check_port_free, wait_until_ready
+from arrears.temporal_tls import temporal_tls, tls_hint
 
 
 def install_runtime() -> None:
@@ -57,16 +59,35 @@ def binary(name: str) -> Path:
 
 
 async def connect(settings: Settings, *, target: str | None = None) -> Client:
-    """A client with the pydantic data converter, or one clear line if the server is down."""
+    """A client with the pydantic data converter, or one clear line if the server is down
+    or refuses us. A configured cluster gets the settings' TLS and API key (missing
+    certificate files: exit code 2); the embedded dev server is plain gRPC."""
     address = target or settings.temporal_target
+    secured = not settings.embedded_temporal
+    api_key = settings.temporal_api_key if secured else None
+    tls = temporal_tls(settings) if secured else False
     try:
         return await Client.connect(
             address,
             namespace=settings.temporal_namespace,
             data_converter=pydantic_data_converter,
+            tls=tls,
+            api_key=api_key.get_secret_value() if api_key is not None else None,
         )
     except RuntimeError as err:
-        raise ServiceUnavailable(f"Temporal at {address} is unreachable: {err}") from None
+        over = " over TLS" if tls else ""
+        raise ServiceUnavailable(
+            f"Temporal at {address} is unreachable{over}{tls_hint(str(err)) if tls else ''}: "
+            f"{_one_line(err)}"
+        ) from None
+    except RPCError as err:
+        refused = err.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED)
+        what = "refused our credentials" if refused else f"answered {err.status.name}"
+        raise ServiceUnavailable(f"Temporal at {address} {what}: {_one_line(err)}") from None
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> None:

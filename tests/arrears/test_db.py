@@ -72,3 +72,10 @@ async def test_jsonb_round_trips_as_python_objects(fresh_database_url: str) -> N
 def test_a_url_is_shown_without_its_password() -> None:
     assert redact_url("postgresql://app:pw@db:5432/x") == "postgresql://app:***@db:5432/x"
     assert redact_url("postgresql://app@db/x") == "postgresql://app@db/x"
+
+
+def test_passwords_given_as_url_parameters_are_hidden_too_and_tls_parameters_kept() -> None:
+    url = "postgresql://app:pw@db/x?sslmode=verify-full&sslpassword=keypass&password=pw2"
+    shown = redact_url(url)
+    assert "keypass" not in shown and "pw2" not in shown and ":pw@" not in shown
+    assert shown.startswith("postgresql://app:***@db/x?sslmode=verify-full&")
