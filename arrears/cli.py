@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from arrears.errors import ArrearsError, NotYetAvailable, UsageError
 from arrears.logs import configure_logging
-from arrears.settings import Settings
+from arrears.settings import Settings, settings_problem
 from arrears.stack.temporal import install_runtime
 
 app = typer.Typer(
@@ -438,6 +439,19 @@ def purge_command(
         _say(line)
 
 
+@app.command(name="archive")
+def archive_command(
+    full: Annotated[
+        bool, typer.Option("--full", help="List every closed run, not only recent ones.")
+    ] = False,
+) -> None:
+    """Copy every closed case run's history not archived yet into PostgreSQL now (the
+    schedule does it every minute). The last line of stdout is the JSON summary."""
+    from arrears.archive_cmd import run_archive
+
+    _say(run_archive(full))
+
+
 _LATER = {
     "report": "Portfolio reports on the live book (meanwhile: `arrears simulate --portfolio`).",
 }
@@ -467,7 +481,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     can outlive the event loop and abort the interpreter's shutdown ("PyGILState_Release",
     temporalio/sdk-python#300), which would turn a successful command into exit code 134.
     """
-    configure_logging(Settings())
+    try:
+        configure_logging(Settings())
+    except ValidationError as err:
+        print(f"arrears: {settings_problem(err)}", file=sys.stderr, flush=True)
+        os._exit(2)
     install_runtime()
     code: int = 0
     try:

@@ -7,15 +7,20 @@ Each part is embedded unless configured: `TEMPORAL_ADDRESS` unset starts the dev
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from arrears.archive_sweep import ensure_archive_schedule
 from arrears.db import create_pool, migrate, redact_url
 from arrears.settings import Settings
 from arrears.stack.postgres import EmbeddedPostgres
 from arrears.stack.processes import ensure_writable_dir
-from arrears.stack.temporal import DevServer, connect, ensure_search_attributes
+from arrears.stack.temporal import DevServer, connect, ensure_search_attributes, set_retention
 
 
 class _Stoppable(Protocol):
@@ -51,11 +56,33 @@ class Stack:
             await server.start()
         client = await connect(settings)
         await ensure_search_attributes(client, settings.temporal_namespace)
+        await self._set_retention(client)
         pool = await create_pool(settings.db_url, max_size=2)
         try:
             self.applied_migrations = await migrate(pool)
         finally:
             await pool.close()
+        await ensure_archive_schedule(client, settings)
+
+    async def _set_retention(self, client: Client) -> None:
+        """The namespace's retention, set explicitly. Our own dev server must take it; a
+        cluster may refuse (a namespace managed by its operators, Temporal Cloud): then one
+        warning line, as the archive sweep still copies every closed run within it."""
+        settings = self.settings
+        try:
+            await set_retention(
+                client, settings.temporal_namespace, settings.temporal_retention_days
+            )
+        except RPCError as err:
+            if settings.embedded_temporal:
+                raise
+            print(
+                f"arrears: warning: namespace {settings.temporal_namespace!r} keeps its"
+                f" retention: setting it to {settings.temporal_retention_days} days was"
+                f" refused ({err.status.name}: {err.message})",
+                file=sys.stderr,
+                flush=True,
+            )
 
     async def stop(self) -> None:
         """Stop what we started, newest first (Temporal before the database)."""
