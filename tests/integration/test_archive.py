@@ -1,0 +1,175 @@
+"""Histories outlive Temporal's retention (issue 12): `arrears up` sets the namespace's
+retention and schedules the archive sweep; the sweep archives every run of a case once;
+a case whose runs Temporal has deleted is audited from the archive, and a tampered
+archive row is named."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import (
+    DeleteWorkflowExecutionRequest,
+    DescribeNamespaceRequest,
+)
+from temporalio.client import Client, ScheduleActionStartWorkflow
+from temporalio.service import RPCError
+
+from arrears.archive_sweep import SCHEDULE_ID, SweepRequest, SweepSummary
+from arrears.sample import sample_rows
+from arrears.settings import Settings
+from arrears.stack.temporal import connect
+from domain.intake import open_case
+from domain.placement import PlacementRow
+from domain.policy import Policy
+from tests.integration.conftest import StackEnv, run_arrears
+from tests.support import wait_until
+from workflows.case import CaseWorkflow
+from workflows.case_io import BusinessClock, CaseInput
+
+pytestmark = pytest.mark.integration
+
+
+async def run_ids(client: Client, workflow_id: str) -> list[str]:
+    return [e.run_id async for e in client.list_workflows(f'WorkflowId = "{workflow_id}"')]
+
+
+async def start_cases(client: Client, queue: str, count: int) -> list[str]:
+    """Cases on a fast clock for 70 business days: two or three statement dates, after
+    each of which a case continues as new."""
+    origin = datetime.now(UTC)
+    ids = []
+    for raw in sample_rows(count, seed=12, as_of=origin.date()):
+        row = PlacementRow.model_validate(raw)
+        await client.start_workflow(
+            CaseWorkflow.run,
+            CaseInput(
+                case_id=row.case_id,
+                policy=Policy(),
+                open=open_case(row),
+                clock=BusinessClock(origin=origin, day_seconds=0.03),
+                until=origin + timedelta(days=70),
+            ),
+            id=row.case_id,
+            task_queue=queue,
+        )
+        ids.append(row.case_id)
+    for case_id in ids:
+        await client.get_workflow_handle(case_id).result()
+    return ids
+
+
+async def delete_from_temporal(client: Client, workflow_id: str) -> None:
+    """Every run of a workflow deleted, as the retention would, and gone from Temporal."""
+    doomed = await run_ids(client, workflow_id)
+    for run_id in doomed:
+        await client.workflow_service.delete_workflow_execution(
+            DeleteWorkflowExecutionRequest(
+                namespace=client.namespace,
+                workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+            )
+        )
+
+    async def gone() -> bool:
+        for run_id in doomed:
+            try:
+                await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+                return False
+            except RPCError:
+                pass
+        return not await run_ids(client, workflow_id)
+
+    await wait_until(gone, f"Temporal to delete {workflow_id}", timeout=120)
+
+
+async def test_a_case_deleted_from_temporal_is_audited_from_the_archive(
+    spawn, stack_env: StackEnv
+) -> None:
+    queue = f"archive-{uuid.uuid4().hex[:6]}"
+    # A sweep interval of an hour: the schedule stays out of the way of the sweeps below.
+    env = stack_env.as_env() | {
+        "ARREARS_TASK_QUEUE": queue,
+        "ARREARS_TEMPORAL_RETENTION_DAYS": "45",
+        "ARREARS_ARCHIVE_INTERVAL_SECONDS": "3600",
+    }
+    up = await spawn("up", env=env)
+    pg_url = (await up.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
+    await up.wait_for_line(r"^Ready\.")
+    client = await connect(Settings(temporal_port=stack_env.temporal_port))
+
+    described = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace="default")
+    )
+    assert described.config.workflow_execution_retention_ttl.ToTimedelta() == timedelta(days=45)
+    schedule = (await client.get_schedule_handle(SCHEDULE_ID).describe()).schedule
+    assert isinstance(schedule.action, ScheduleActionStartWorkflow)
+    assert (schedule.action.workflow, schedule.action.task_queue) == ("ArchiveSweep", queue)
+    assert [i.every for i in schedule.spec.intervals] == [timedelta(hours=1)]
+
+    await spawn("worker", env=env)
+    deleted, kept = await start_cases(client, queue, 2)
+    runs = {case_id: await run_ids(client, case_id) for case_id in (deleted, kept)}
+    assert all(len(r) >= 3 for r in runs.values()), runs
+    total = sum(len(r) for r in runs.values())
+
+    # The workflow the schedule starts, run now on the worker: every run archived.
+    first = await client.execute_workflow(
+        "ArchiveSweep", SweepRequest(), id=f"sweep-{queue}", task_queue=queue,
+        result_type=SweepSummary,
+    )  # fmt: skip
+    assert first.listed == total and first.archived + first.already_archived == total
+    # Sweeping again (from the command line) stores nothing twice.
+    code, out, err = await run_arrears("archive", "--full", env=env)
+    assert code == 0, err
+    again = json.loads(out.splitlines()[-1])
+    assert (again["archived"], again["already_archived"]) == (0, total)
+    conn = await asyncpg.connect(pg_url)
+    try:
+        archived = await conn.fetch("SELECT workflow_id, run_id FROM run_archive")
+        assert sorted((r["workflow_id"], r["run_id"]) for r in archived) == sorted(
+            (case_id, run_id) for case_id, ids in runs.items() for run_id in ids
+        )
+
+        await delete_from_temporal(client, deleted)
+        code, out, err = await run_arrears("audit", deleted, "--format", "json", env=env)
+        assert code == 0, out + err
+        [report] = json.loads(out)
+        assert report["verified"] and report["problems"] == []
+        types = [e["type"] for e in report["timeline"]["events"]]
+        assert types[0] == "case_opened" and types.count("statement_issued") >= 2
+
+        code, out, err = await run_arrears("audit", "--all", "--format", "json", env=env)
+        assert code == 0, out + err
+        assert {c["case_id"]: c["verified"] for c in json.loads(out)} == {
+            deleted: True,
+            kept: True,
+        }
+
+        # An archived history altered (only the owner can, with the trigger off).
+        last_run = await conn.fetchrow(
+            "SELECT run_id, history FROM run_archive WHERE workflow_id = $1"
+            " ORDER BY position DESC LIMIT 1",
+            deleted,
+        )
+        document = json.loads(gzip.decompress(last_run["history"]))
+        document["events"] = document["events"][:-1]
+        await conn.execute("ALTER TABLE run_archive DISABLE TRIGGER run_archive_append_only")
+        await conn.execute(
+            "UPDATE run_archive SET history = $2 WHERE run_id = $1",
+            last_run["run_id"],
+            gzip.compress(json.dumps(document).encode()),
+        )
+        await conn.execute("ALTER TABLE run_archive ENABLE TRIGGER run_archive_append_only")
+    finally:
+        await conn.close()
+    code, out, err = await run_arrears("audit", deleted, "--format", "json", env=env)
+    assert code == 1, out + err
+    [report] = json.loads(out)
+    assert any(
+        last_run["run_id"] in problem and "altered" in problem for problem in report["problems"]
+    ), report["problems"]
