@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowHistory
 
 from arrears.archive import RunArchive, RunStillOpen
-from arrears.db import create_pool, migrate
 from arrears.histories import read_history
 from arrears.settings import Settings
 
@@ -35,16 +33,6 @@ def golden(name: str) -> list[tuple[WorkflowHistory, str]]:
         started = history.events[0].workflow_execution_started_event_attributes
         runs.append((history, started.original_execution_run_id))
     return runs
-
-
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(fresh_database_url, max_size=4)
-    await migrate(pool)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 async def as_owner_without_triggers(pool: asyncpg.Pool, sql: str, *args: Any) -> None:
