@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
@@ -69,7 +70,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     try:
         # Every worker makes sure the archive sweep is scheduled (idempotent), so a cluster
         # without `arrears up` still archives its closed runs.
-        await ensure_archive_schedule(client, settings)
+        try:
+            await ensure_archive_schedule(client, settings)
+        except RPCError as err:  # e.g. an API key that may not manage schedules
+            log.warning("archive sweep not scheduled", error=f"{err.status.name}: {err.message}")
         worker = build_worker(client, pool, settings)
         async with worker:
             log.info("worker started", task_queue=settings.task_queue)

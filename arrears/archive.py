@@ -14,6 +14,7 @@ archive, merged by run id and ordered by start time; a run that the histories re
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
@@ -102,9 +103,8 @@ class RunArchive:
     async def store(self, history: WorkflowHistory, run_id: str) -> bool:
         """Archive one closed run; False when it was archived already (a no-op)."""
         info = RunInfo.of(history, run_id)
-        text = history.to_json()
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        compressed = gzip.compress(text.encode(), mtime=0)
+        # Off the event loop: a worker's workflows must not wait for a long history's JSON.
+        compressed, digest = await asyncio.to_thread(_packed, history)
         async with self._pool.acquire() as conn, conn.transaction():
             # One writer per workflow id at a time: the chain needs the previous row's hash.
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", info.workflow_id)
@@ -165,6 +165,12 @@ class RunArchive:
             if history is not None:
                 runs[row["run_id"]] = history
         return runs, problems
+
+
+def _packed(history: WorkflowHistory) -> tuple[bytes, str]:
+    """The history's JSON gzip-compressed, and the JSON's sha256."""
+    text = history.to_json().encode()
+    return gzip.compress(text, mtime=0), hashlib.sha256(text).hexdigest()
 
 
 def _verified(workflow_id: str, row: asyncpg.Record) -> tuple[WorkflowHistory | None, str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -40,6 +41,9 @@ from arrears.settings import Settings
 SWEEP_WORKFLOW = "ArchiveSweep"
 SCHEDULE_ID = "arrears-archive-sweep"
 _FETCHES_AT_ONCE = 8
+#: Runs one scheduled sweep archives at most: a first sweep over a large book moves the
+#: watermark forward step by step instead of all at the end.
+SCHEDULED_LIMIT = 1000
 
 
 class SweepRequest(BaseModel):
@@ -69,10 +73,12 @@ async def sweep(
     archive = RunArchive(pool)
     mark = None if request.full else await _watermark(pool, client.namespace)
     since = mark - timedelta(seconds=request.overlap_seconds) if mark else None
-    listed = sorted(
-        [e async for e in client.list_workflows(closed_runs_query(since))],
-        key=lambda e: e.close_time or datetime.min.replace(tzinfo=UTC),
-    )
+    found = []
+    async for execution in client.list_workflows(closed_runs_query(since)):
+        found.append(execution)
+        if len(found) % 1000 == 0:
+            heartbeat()  # a first sweep over a large book lists for a while
+    listed = sorted(found, key=lambda e: e.close_time or datetime.min.replace(tzinfo=UTC))
     summary = SweepSummary(listed=len(listed), watermark=mark)
     known = await archive.archived_among([e.run_id for e in listed])
     todo = [e for e in listed if e.run_id not in known]
@@ -81,12 +87,24 @@ async def sweep(
         # The watermark may pass only what this sweep archives.
         listed = listed[: listed.index(todo[request.limit])]
         todo = todo[: request.limit]
-    for start in range(0, len(todo), _FETCHES_AT_ONCE):
-        batch = todo[start : start + _FETCHES_AT_ONCE]
-        for stored in await asyncio.gather(*(_archive_one(client, archive, e) for e in batch)):
-            summary.archived += stored is True
-            summary.gone += stored is None
+    by_workflow: dict[str, list[WorkflowExecution]] = {}
+    for execution in todo:
+        by_workflow.setdefault(execution.id, []).append(execution)
+    fetching = asyncio.Semaphore(_FETCHES_AT_ONCE)
+
+    async def archive_runs(runs: list[WorkflowExecution]) -> list[bool | None]:
+        """One workflow id's runs one after the other, in close order, so its chain
+        follows them; several workflow ids at once."""
+        done = []
+        for execution in runs:
+            async with fetching:
+                done.append(await _archive_one(client, archive, execution))
         heartbeat()
+        return done
+
+    for done in await asyncio.gather(*(archive_runs(r) for r in by_workflow.values())):
+        summary.archived += done.count(True)
+        summary.gone += done.count(None)
     closed = [e.close_time for e in listed if e.close_time is not None]
     if closed:
         summary.watermark = await _advance(pool, client.namespace, max(closed))
@@ -143,7 +161,7 @@ def archive_schedule(settings: Settings) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
             SWEEP_WORKFLOW,
-            SweepRequest(),
+            SweepRequest(limit=SCHEDULED_LIMIT),
             id=SCHEDULE_ID,
             task_queue=settings.task_queue,
             execution_timeout=timedelta(minutes=30),
@@ -161,11 +179,14 @@ def archive_schedule(settings: Settings) -> Schedule:
 
 
 async def ensure_archive_schedule(client: Client, settings: Settings) -> None:
-    """Create the sweep's schedule, or bring an existing one to the current settings."""
+    """Create the sweep's schedule, or bring an existing one to the current settings
+    (keeping its state: a sweep an operator paused stays paused)."""
     schedule = archive_schedule(settings)
     try:
         await client.create_schedule(SCHEDULE_ID, schedule)
     except ScheduleAlreadyRunningError:
         await client.get_schedule_handle(SCHEDULE_ID).update(
-            lambda _: ScheduleUpdate(schedule=schedule)
+            lambda current: ScheduleUpdate(
+                schedule=replace(schedule, state=current.description.schedule.state)
+            )
         )

@@ -444,12 +444,13 @@ def archive_command(
     full: Annotated[
         bool, typer.Option("--full", help="List every closed run, not only recent ones.")
     ] = False,
+    limit: Annotated[int | None, typer.Option(help="Archive at most this many runs.")] = None,
 ) -> None:
     """Copy every closed case run's history not archived yet into PostgreSQL now (the
     schedule does it every minute). The last line of stdout is the JSON summary."""
     from arrears.archive_cmd import run_archive
 
-    _say(run_archive(full))
+    _say(run_archive(full, limit))
 
 
 _LATER = {

@@ -91,11 +91,11 @@ async def test_a_case_deleted_from_temporal_is_audited_from_the_archive(
     spawn, stack_env: StackEnv
 ) -> None:
     queue = f"archive-{uuid.uuid4().hex[:6]}"
-    # A sweep interval of an hour: the schedule stays out of the way of the sweeps below.
+    # A sweep every 30 days: the schedule stays out of the way of the sweeps below.
     env = stack_env.as_env() | {
         "ARREARS_TASK_QUEUE": queue,
-        "ARREARS_TEMPORAL_RETENTION_DAYS": "45",
-        "ARREARS_ARCHIVE_INTERVAL_SECONDS": "3600",
+        "ARREARS_TEMPORAL_RETENTION_DAYS": "3650",
+        "ARREARS_ARCHIVE_INTERVAL_SECONDS": str(30 * 86400),
     }
     up = await spawn("up", env=env)
     pg_url = (await up.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
@@ -105,11 +105,11 @@ async def test_a_case_deleted_from_temporal_is_audited_from_the_archive(
     described = await client.workflow_service.describe_namespace(
         DescribeNamespaceRequest(namespace="default")
     )
-    assert described.config.workflow_execution_retention_ttl.ToTimedelta() == timedelta(days=45)
+    assert described.config.workflow_execution_retention_ttl.ToTimedelta() == timedelta(days=3650)
     schedule = (await client.get_schedule_handle(SCHEDULE_ID).describe()).schedule
     assert isinstance(schedule.action, ScheduleActionStartWorkflow)
     assert (schedule.action.workflow, schedule.action.task_queue) == ("ArchiveSweep", queue)
-    assert [i.every for i in schedule.spec.intervals] == [timedelta(hours=1)]
+    assert [i.every for i in schedule.spec.intervals] == [timedelta(days=30)]
 
     await spawn("worker", env=env)
     deleted, kept = await start_cases(client, queue, 2)
@@ -117,12 +117,22 @@ async def test_a_case_deleted_from_temporal_is_audited_from_the_archive(
     assert all(len(r) >= 3 for r in runs.values()), runs
     total = sum(len(r) for r in runs.values())
 
-    # The workflow the schedule starts, run now on the worker: every run archived.
-    first = await client.execute_workflow(
+    # A sweep limited to two runs archives the two that closed first, and moves the
+    # watermark to the second one's close time, not further.
+    closed = sorted(
+        [(e.close_time, e.run_id) async for e in client.list_workflows('WorkflowType = "Case"')]
+    )
+    code, out, err = await run_arrears("archive", "--limit", "2", env=env)
+    assert code == 0, err
+    limited = json.loads(out.splitlines()[-1])
+    assert (limited["listed"], limited["archived"]) == (total, 2)
+    assert datetime.fromisoformat(limited["watermark"]) == closed[1][0]
+    # The workflow the schedule starts, run now on the worker: the rest archived.
+    rest = await client.execute_workflow(
         "ArchiveSweep", SweepRequest(), id=f"sweep-{queue}", task_queue=queue,
         result_type=SweepSummary,
     )  # fmt: skip
-    assert first.listed == total and first.archived + first.already_archived == total
+    assert (rest.archived, rest.already_archived) == (total - 2, 2)
     # Sweeping again (from the command line) stores nothing twice.
     code, out, err = await run_arrears("archive", "--full", env=env)
     assert code == 0, err
@@ -150,18 +160,19 @@ async def test_a_case_deleted_from_temporal_is_audited_from_the_archive(
             kept: True,
         }
 
-        # An archived history altered (only the owner can, with the trigger off).
-        last_run = await conn.fetchrow(
+        # A run's archived history altered (only the owner can, with the trigger off):
+        # a middle run, so the history the audit can trust has a hole.
+        middle_run = await conn.fetchrow(
             "SELECT run_id, history FROM run_archive WHERE workflow_id = $1"
-            " ORDER BY position DESC LIMIT 1",
+            " ORDER BY started_at LIMIT 1 OFFSET 1",
             deleted,
         )
-        document = json.loads(gzip.decompress(last_run["history"]))
+        document = json.loads(gzip.decompress(middle_run["history"]))
         document["events"] = document["events"][:-1]
         await conn.execute("ALTER TABLE run_archive DISABLE TRIGGER run_archive_append_only")
         await conn.execute(
             "UPDATE run_archive SET history = $2 WHERE run_id = $1",
-            last_run["run_id"],
+            middle_run["run_id"],
             gzip.compress(json.dumps(document).encode()),
         )
         await conn.execute("ALTER TABLE run_archive ENABLE TRIGGER run_archive_append_only")
@@ -169,7 +180,9 @@ async def test_a_case_deleted_from_temporal_is_audited_from_the_archive(
         await conn.close()
     code, out, err = await run_arrears("audit", deleted, "--format", "json", env=env)
     assert code == 1, out + err
+    assert out, err
     [report] = json.loads(out)
-    assert any(
-        last_run["run_id"] in problem and "altered" in problem for problem in report["problems"]
-    ), report["problems"]
+    named = [p for p in report["problems"] if middle_run["run_id"] in p]
+    assert any("altered" in p for p in named), report["problems"]
+    assert any("neither on Temporal nor in the archive" in p for p in named), named
+    assert report["timeline"]["events"][0]["type"] == "case_opened"  # up to the hole
