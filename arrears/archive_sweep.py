@@ -3,13 +3,14 @@
 A Temporal Schedule (`arrears-archive-sweep`, created by `arrears up` and by every worker
 at start) starts the `ArchiveSweep` workflow every `ARREARS_ARCHIVE_INTERVAL_SECONDS`; its
 one activity runs `sweep`. `arrears archive` runs the same sweep once, from the command
-line. A sweep lists closed runs through visibility, newest close time first no matter:
-it sorts them, archives them oldest first, and moves a watermark (kept in PostgreSQL) to
-the close time it has archived everything up to. The next sweep lists from the watermark
-less an overlap, because visibility is eventually consistent: a run may show up there a
-moment after a later one. Archiving is idempotent, so re-reading the overlap costs only
-a lookup. The sweep does not touch the case workflow: it works for every run however it
-ended (continue-as-new, completed, failed, terminated).
+line. A sweep lists closed runs through visibility, archives them oldest close time
+first (one workflow id's runs one after the other, several workflow ids at once), and
+moves a watermark (kept in PostgreSQL) to the close time it has archived everything up
+to. The next sweep lists from the watermark less an overlap, because visibility is
+eventually consistent: a run may show up there a moment after a later one. Archiving is
+idempotent, so re-reading the overlap costs only a lookup. The sweep does not touch the
+case workflow: it works for every run however it ended (continue-as-new, completed,
+failed, terminated).
 """
 
 from __future__ import annotations
