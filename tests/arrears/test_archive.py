@@ -16,10 +16,12 @@ import asyncpg
 import pytest
 from pydantic import ValidationError
 from temporalio.client import WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 
 from arrears.archive import RunArchive, RunStillOpen
 from arrears.histories import read_history
 from arrears.settings import Settings
+from arrears.stack.up import Stack
 
 HISTORIES = Path(__file__).parents[1] / "histories"
 ARREARS = str(Path(sys.executable).parent / "arrears")
@@ -195,3 +197,23 @@ def test_a_bad_setting_is_one_line_naming_the_variable_and_exit_code_2(tmp_path:
     assert done.returncode == 2
     assert done.stderr.startswith("arrears: bad configuration: ARREARS_TEMPORAL_RETENTION_DAYS:")
     assert len(done.stderr.splitlines()) == 1
+
+
+async def _refused() -> None:
+    raise RPCError("namespace is managed", RPCStatusCode.PERMISSION_DENIED, b"")
+
+
+async def test_a_cluster_that_refuses_the_retention_gets_one_warning_line(
+    clean_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster = Stack(Settings(temporal_address="temporal.bank.internal:7233"))
+    await cluster._cluster_may_refuse("setting the retention", _refused())
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("arrears: warning: setting the retention was refused")
+    assert "PERMISSION_DENIED" in line
+
+
+async def test_our_own_dev_server_refusing_the_retention_is_a_failure(clean_env: None) -> None:
+    embedded = Stack(Settings())
+    with pytest.raises(RPCError):
+        await embedded._cluster_may_refuse("setting the retention", _refused())
