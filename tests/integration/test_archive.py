@@ -24,13 +24,9 @@ from arrears.archive_sweep import SCHEDULE_ID, SweepRequest, SweepSummary
 from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
-from domain.intake import open_case
 from domain.placement import PlacementRow
-from domain.policy import Policy
-from tests.integration.conftest import StackEnv, run_arrears
+from tests.integration.conftest import StackEnv, run_arrears, run_cases_for
 from tests.support import wait_until
-from workflows.case import CaseWorkflow
-from workflows.case_io import BusinessClock, CaseInput
 
 pytestmark = pytest.mark.integration
 
@@ -40,28 +36,14 @@ async def run_ids(client: Client, workflow_id: str) -> list[str]:
 
 
 async def start_cases(client: Client, queue: str, count: int) -> list[str]:
-    """Cases on a fast clock for 70 business days: two or three statement dates, after
-    each of which a case continues as new."""
+    """Cases run for 70 business days: two or three statement dates, after each of which
+    a case continues as new."""
     origin = datetime.now(UTC)
-    ids = []
-    for raw in sample_rows(count, seed=12, as_of=origin.date()):
-        row = PlacementRow.model_validate(raw)
-        await client.start_workflow(
-            CaseWorkflow.run,
-            CaseInput(
-                case_id=row.case_id,
-                policy=Policy(),
-                open=open_case(row),
-                clock=BusinessClock(origin=origin, day_seconds=0.03),
-                until=origin + timedelta(days=70),
-            ),
-            id=row.case_id,
-            task_queue=queue,
-        )
-        ids.append(row.case_id)
-    for case_id in ids:
-        await client.get_workflow_handle(case_id).result()
-    return ids
+    rows = [
+        PlacementRow.model_validate(r) for r in sample_rows(count, seed=12, as_of=origin.date())
+    ]
+    await run_cases_for(client, queue, rows, origin, days=70)
+    return [row.case_id for row in rows]
 
 
 async def delete_from_temporal(client: Client, workflow_id: str) -> None:
