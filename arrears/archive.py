@@ -192,8 +192,9 @@ def _verified(workflow_id: str, row: asyncpg.Record) -> tuple[WorkflowHistory | 
 
 async def case_runs(client: Client, pool: asyncpg.Pool, workflow_id: str) -> FoundRuns:
     """Every run of a workflow id, oldest first: Temporal's copy while it has one, else the
-    archive's (verified). Runs that a history links to but that are in neither place, and
-    archive rows that do not verify, are problems."""
+    archive's (verified). Runs that a history links to but that are in neither place,
+    archive rows that do not verify, and archived copies that differ from Temporal's while
+    it still has the run (a forged row re-hashed to fit) are problems."""
     archived, problems = await RunArchive(pool).runs(workflow_id)
     listed = [e.run_id async for e in client.list_workflows(f'WorkflowId = "{workflow_id}"')]
     found = FoundRuns(problems=problems)
@@ -204,6 +205,8 @@ async def case_runs(client: Client, pool: asyncpg.Pool, workflow_id: str) -> Fou
         if run_id in merged:
             continue
         history = await fetch_run(client, workflow_id, run_id)
+        if history is not None and run_id in archived and history.events != archived[run_id].events:
+            found.problems.append(f"archive: run {run_id} differs from Temporal's copy")
         if history is None and run_id in archived:
             history = archived[run_id]
             found.from_archive += 1

@@ -6,6 +6,7 @@ archive row is named."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.service import RPCError
 
+from activities.event_store import chain_hash
 from arrears.archive_sweep import SCHEDULE_ID, SweepRequest, SweepSummary
 from arrears.sample import sample_rows
 from arrears.settings import Settings
@@ -44,6 +46,13 @@ async def start_cases(client: Client, queue: str, count: int) -> list[str]:
     ]
     await run_cases_for(client, queue, rows, origin, days=70)
     return [row.case_id for row in rows]
+
+
+async def owner_update(conn: asyncpg.Connection, sql: str, *args: object) -> None:
+    """Tampering as only the table owner can: with the append-only trigger off."""
+    await conn.execute("ALTER TABLE run_archive DISABLE TRIGGER run_archive_append_only")
+    await conn.execute(sql, *args)
+    await conn.execute("ALTER TABLE run_archive ENABLE TRIGGER run_archive_append_only")
 
 
 async def delete_from_temporal(client: Client, workflow_id: str) -> None:
@@ -145,6 +154,37 @@ async def test_a_case_deleted_from_temporal_is_audited_from_the_archive(
             kept: True,
         }
 
+        # A forged archive row, re-hashed to fit its chain, is caught while Temporal still
+        # has the run it claims to copy.
+        forged = await conn.fetchrow(
+            "SELECT * FROM run_archive WHERE workflow_id = $1 ORDER BY position DESC LIMIT 1",
+            kept,
+        )
+        document = json.loads(gzip.decompress(forged["history"]))
+        document["events"] = document["events"][:-1]
+        text = json.dumps(document).encode()
+        digest = hashlib.sha256(text).hexdigest()
+        record = {
+            "workflow_id": kept, "run_id": forged["run_id"],
+            "workflow_type": forged["workflow_type"],
+            "started_at": forged["started_at"].isoformat(),
+            "closed_at": forged["closed_at"].isoformat(),
+            "close_status": forged["close_status"], "history_sha256": digest,
+        }  # fmt: skip
+        await owner_update(
+            conn,
+            "UPDATE run_archive SET history = $2, history_sha256 = $3, hash = $4"
+            " WHERE run_id = $1",
+            forged["run_id"], gzip.compress(text), digest,
+            chain_hash(forged["prev_hash"], record),
+        )  # fmt: skip
+        code, out, err = await run_arrears("audit", kept, "--format", "json", env=env)
+        assert code == 1, out + err
+        [report] = json.loads(out)
+        assert f"archive: run {forged['run_id']} differs from Temporal's copy" in " ".join(
+            report["problems"]
+        ), report["problems"]
+
         # A run's archived history altered (only the owner can, with the trigger off):
         # a middle run, so the history the audit can trust has a hole.
         middle_run = await conn.fetchrow(
@@ -154,13 +194,12 @@ async def test_a_case_deleted_from_temporal_is_audited_from_the_archive(
         )
         document = json.loads(gzip.decompress(middle_run["history"]))
         document["events"] = document["events"][:-1]
-        await conn.execute("ALTER TABLE run_archive DISABLE TRIGGER run_archive_append_only")
-        await conn.execute(
+        await owner_update(
+            conn,
             "UPDATE run_archive SET history = $2 WHERE run_id = $1",
             middle_run["run_id"],
             gzip.compress(json.dumps(document).encode()),
         )
-        await conn.execute("ALTER TABLE run_archive ENABLE TRIGGER run_archive_append_only")
     finally:
         await conn.close()
     code, out, err = await run_arrears("audit", deleted, "--format", "json", env=env)
