@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from arrears.archive_cmd import archive_command
 from arrears.errors import ArrearsError, NotYetAvailable, UsageError
 from arrears.logs import configure_logging
 from arrears.settings import Settings, settings_problem
@@ -439,18 +440,7 @@ def purge_command(
         _say(line)
 
 
-@app.command(name="archive")
-def archive_command(
-    full: Annotated[
-        bool, typer.Option("--full", help="List every closed run, not only recent ones.")
-    ] = False,
-    limit: Annotated[int | None, typer.Option(help="Archive at most this many runs.")] = None,
-) -> None:
-    """Copy every closed case run's history not archived yet into PostgreSQL now (the
-    schedule does it every minute). The last line of stdout is the JSON summary."""
-    from arrears.archive_cmd import run_archive
-
-    _say(run_archive(full, limit))
+app.command(name="archive")(archive_command)
 
 
 _LATER = {
