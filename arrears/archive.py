@@ -126,7 +126,7 @@ class RunArchive:
                     chain_hash(prev, info.chained(digest)),
                 )  # fmt: skip
             except asyncpg.UniqueViolationError:
-                return False  # archived meanwhile under another workflow id's lock: same run
+                return False  # the same run id archived meanwhile: the same run
         return True
 
     async def archived_among(self, run_ids: list[str]) -> set[str]:
