@@ -13,20 +13,24 @@ from typing import Any
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.archive import ArchiveActivities
 from activities.contact import ContactActivities, ContactProvider, SimulatedProvider
 from activities.event_store import Appender, EventStore, EventStoreActivities
 from activities.partners import LoggingPartnerGateway, PartnerActivities
 from activities.stack_check import StackCheckActivities
+from arrears.archive_sweep import ensure_archive_schedule
 from arrears.db import create_pool
 from arrears.logs import get_logger
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from workflows.archive_sweep import ArchiveSweepWorkflow
 from workflows.case import CaseWorkflow
 from workflows.stack_check import StackCheckWorkflow
 
-WORKFLOWS: Sequence[type] = (CaseWorkflow, StackCheckWorkflow)
+WORKFLOWS: Sequence[type] = (CaseWorkflow, StackCheckWorkflow, ArchiveSweepWorkflow)
 
 
 def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
@@ -40,11 +44,12 @@ def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
     ]
 
 
-def activities_for(pool: asyncpg.Pool) -> list[Any]:
-    """Every activity, wired to its dependencies (the pool, providers, settings)."""
+def activities_for(client: Client, pool: asyncpg.Pool) -> list[Any]:
+    """Every activity, wired to its dependencies (the client, pool, providers, settings)."""
     return [
         *case_activities(EventStore(pool), SimulatedProvider()),
         StackCheckActivities(pool).record_stack_check,
+        ArchiveActivities(client, pool).archive_closed_runs,
     ]
 
 
@@ -53,7 +58,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(pool),
+        activities=activities_for(client, pool),
         max_concurrent_activities=settings.worker_concurrency,
         max_concurrent_workflow_tasks=settings.worker_concurrency,
     )
@@ -65,6 +70,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     client = await connect(settings)
     pool = await create_pool(settings.db_url, max_size=min(settings.worker_concurrency, 20))
     try:
+        # Every worker makes sure the archive sweep is scheduled (idempotent), so a cluster
+        # without `arrears up` still archives its closed runs.
+        try:
+            await ensure_archive_schedule(client, settings)
+        except RPCError as err:  # e.g. an API key that may not manage schedules
+            log.warning("archive sweep not scheduled", error=f"{err.status.name}: {err.message}")
         worker = build_worker(client, pool, settings)
         async with worker:
             log.info("worker started", task_queue=settings.task_queue)

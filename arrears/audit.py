@@ -42,10 +42,13 @@ class CaseAudit:
     case_input: CaseInput | None = None
 
     def timeline(self) -> Timeline:
-        state = fold(self.events)
+        # A run lost from Temporal and the archive leaves a gap in the events (a problem
+        # already named): the timeline is rebuilt up to it.
+        events = [e for n, e in enumerate(self.events, start=1) if e.seq == n]
+        state = fold(events)
         account = state.account.account_id if state.account else self.case_id
         assert self.case_input is not None and state.as_of is not None
-        return timeline(state, self.events, account, state.as_of, self.case_input.policy)
+        return timeline(state, events, account, state.as_of, self.case_input.policy)
 
 
 def _payload_json(payload: Any) -> Any:

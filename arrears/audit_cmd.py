@@ -21,10 +21,11 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client, WorkflowHistory
 
+from arrears.archive import RunArchive, case_runs
 from arrears.audit import CaseAudit, audit_case, case_input_of
 from arrears.db import create_pool
 from arrears.errors import UsageError
-from arrears.histories import fetch_runs, read_history, write_runs
+from arrears.histories import read_history, write_runs
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 
@@ -33,21 +34,26 @@ def _case_id(value: str) -> str:
     return value if value.startswith("case-") else f"case-{value}"
 
 
-async def _runs_on_server(client: Client, case_id: str) -> list[WorkflowHistory]:
-    runs = [e async for e in client.list_workflows(f'WorkflowId = "{case_id}"')]
-    if not runs:
-        return []
-    first = min(runs, key=lambda r: r.start_time)
-    return await fetch_runs(client, case_id, first.run_id)
-
-
-async def _case_ids(client: Client, query: str) -> list[str]:
+async def _case_ids(client: Client, pool: asyncpg.Pool, query: str) -> list[str]:
+    """The cases a visibility query finds; with no query (`--all`), also every case whose
+    runs are only in the archive any more (a query cannot be run against the archive)."""
     seen: dict[str, None] = {}
     async for execution in client.list_workflows(
         f'WorkflowType = "Case" AND ({query})' if query else 'WorkflowType = "Case"'
     ):
         seen.setdefault(execution.id, None)
+    if not query:
+        seen.update(dict.fromkeys(await RunArchive(pool).workflow_ids()))
     return sorted(seen)
+
+
+async def _audit_from_everywhere(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseAudit:
+    """Audit a case's runs from Temporal and the archive; the archive's own problems (an
+    altered row, a run in neither place) are the case's problems."""
+    found = await case_runs(client, pool, case_id)
+    audit = await audit_case(case_id, found.histories, pool)
+    audit.problems[:0] = found.problems
+    return audit
 
 
 def _group_history_files(files: Sequence[Path]) -> dict[str, list[WorkflowHistory]]:
@@ -85,11 +91,9 @@ async def run_audit(
                 raise UsageError("name CASE ids, or use --all, --query or --history")
             client = await connect(settings)
             pool = await create_pool(settings.db_url, max_size=2)
-            ids = [_case_id(c) for c in cases] or await _case_ids(client, query or "")
+            ids = [_case_id(c) for c in cases] or await _case_ids(client, pool, query or "")
             for case_id in ids:
-                audits.append(
-                    await audit_case(case_id, await _runs_on_server(client, case_id), pool)
-                )
+                audits.append(await _audit_from_everywhere(client, pool, case_id))
     finally:
         if pool is not None:
             await pool.close()
@@ -101,7 +105,11 @@ async def export_case(case: str, out: Path) -> int:
     settings = Settings()
     client = await connect(settings)
     case_id = _case_id(case)
-    runs = await _runs_on_server(client, case_id)
+    pool = await create_pool(settings.db_url, max_size=2)
+    try:
+        runs = (await case_runs(client, pool, case_id)).histories
+    finally:
+        await pool.close()
     if not runs:
         print(f"arrears: no such case: {case_id}", file=sys.stderr)
         return 1

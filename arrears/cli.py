@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
+from arrears.archive_cmd import archive_command
 from arrears.errors import ArrearsError, NotYetAvailable, UsageError
 from arrears.logs import configure_logging
 from arrears.settings import Settings, load_settings
@@ -436,6 +437,9 @@ def purge_command(
 
     for line in run_purge(before, dry_run, apply, actor):
         _say(line)
+
+
+app.command(name="archive")(archive_command)
 
 
 _LATER = {

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from arrears.errors import UsageError
@@ -112,6 +112,27 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     ui_port: int = Field(default=8233, ge=1, le=65535)
     pg_port: int = Field(default=55432, ge=1, le=65535)
+    temporal_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How long Temporal keeps a closed run's history; the archive keeps it after.",
+    )
+    archive_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often the archive sweep copies closed runs."
+    )
+
+    @model_validator(mode="after")
+    def _sweeps_well_within_retention(self) -> Self:
+        """A closed run must be archived long before Temporal deletes it: at least a hundred
+        sweeps fit in the retention, so a sweep that fails a few times loses nothing."""
+        if self.archive_interval_seconds * 100 > self.temporal_retention_days * 86400:
+            raise ValueError(
+                f"ARREARS_ARCHIVE_INTERVAL_SECONDS ({self.archive_interval_seconds:g}) must be"
+                " at most a hundredth of ARREARS_TEMPORAL_RETENTION_DAYS"
+                f" ({self.temporal_retention_days} days)"
+            )
+        return self
 
     @property
     def embedded_temporal(self) -> bool:
@@ -137,14 +158,26 @@ class Settings(BaseSettings):
         return f"http://localhost:{self.ui_port}" if self.embedded_temporal else None
 
 
+def settings_problem(err: ValidationError) -> str:
+    """One line for the first bad setting, named as it is set (the environment variable)."""
+    first = err.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"bad configuration: {message}"
+    name = str(first["loc"][0])
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        name = alias.choices[0]
+    else:
+        name = f"ARREARS_{name}".upper()
+    return f"bad configuration: {name}: {message}"
+
+
 def load_settings() -> Settings:
     """The settings from the environment; a bad value is one line naming the variable
     (exit code 2), never the value, which may be a secret."""
     try:
         return Settings()
     except ValidationError as err:
-        first = err.errors()[0]
-        name = ".".join(str(part) for part in first["loc"])
-        if name in Settings.model_fields:
-            name = f"{Settings.model_config.get('env_prefix', '')}{name}".upper()
-        raise UsageError(f"invalid setting {name}: {first['msg']}") from None
+        raise UsageError(settings_problem(err)) from None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
+from collections.abc import Awaitable, Callable
 
 
 def free_port() -> int:
@@ -31,3 +33,14 @@ def bare_env(**extra: str) -> dict[str, str]:
         if not name.startswith(("ARREARS_", "TEMPORAL_", "PGSSL")) and name != "DATABASE_URL"
     }
     return inherited | {"ARREARS_LOG_FORMAT": "json"} | extra
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 30
+) -> None:
+    """Poll a condition of the outside world until it holds, or fail naming it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)

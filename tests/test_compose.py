@@ -353,6 +353,24 @@ def test_the_admin_tools_register_exactly_the_search_attributes_the_workflow_set
     assert "temporal" in depends_on("temporal-admin-tools")
 
 
+def test_the_namespace_retention_is_set_explicitly_and_is_the_one_the_workers_are_told(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    created_with = service_env("temporal").get("DEFAULT_NAMESPACE_RETENTION")
+    script = interpolate(" ".join(map(str, service("temporal-admin-tools").get("command") or [])))
+    updated_to = re.findall(r"temporal operator namespace update .*--retention (\S+)", script)
+    monkeypatch.chdir(tmp_path)
+    for var in settings_env_names():
+        monkeypatch.delenv(var, raising=False)
+    for key, value in service_env("worker").items():
+        monkeypatch.setenv(key, value or "")
+    days = Settings().temporal_retention_days
+
+    assert "ARREARS_TEMPORAL_RETENTION_DAYS" in service_env("worker")
+    assert created_with == f"{days * 24}h"
+    assert updated_to == [f"{days * 24}h"]
+
+
 def test_the_ui_is_published_on_the_port_of_the_embedded_dev_servers_ui() -> None:
     default_ui_port = Settings.model_fields["ui_port"].default
     ui_ports = port_mappings("temporal-ui")

@@ -12,11 +12,14 @@ import logging
 import sys
 from pathlib import Path
 
+from google.protobuf.duration_pb2 import Duration
 from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.namespace.v1 import NamespaceConfig
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import (
@@ -105,6 +108,27 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
+
+
+async def namespace_retention_days(client: Client, namespace: str) -> float:
+    described = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=namespace)
+    )
+    return described.config.workflow_execution_retention_ttl.ToTimedelta().total_seconds() / 86400
+
+
+async def set_retention(client: Client, namespace: str, days: int) -> None:
+    """Set how long Temporal keeps closed runs, explicitly: the dev server's default is one
+    day, a cluster's is whatever its namespace was created with. The archive keeps the
+    histories after it (docs/DECISIONS.md, "Archive and retention")."""
+    if await namespace_retention_days(client, namespace) == days:
+        return
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=namespace,
+            config=NamespaceConfig(workflow_execution_retention_ttl=Duration(seconds=days * 86400)),
+        )
+    )
 
 
 class DevServer:

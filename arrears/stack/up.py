@@ -7,15 +7,20 @@ Each part is embedded unless configured: `TEMPORAL_ADDRESS` unset starts the dev
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
+from temporalio.service import RPCError
+
+from arrears.archive_sweep import ensure_archive_schedule
 from arrears.db import create_pool, migrate, redact_url
 from arrears.settings import Settings
 from arrears.stack.postgres import EmbeddedPostgres
 from arrears.stack.processes import ensure_writable_dir
-from arrears.stack.temporal import DevServer, connect, ensure_search_attributes
+from arrears.stack.temporal import DevServer, connect, ensure_search_attributes, set_retention
 
 
 class _Stoppable(Protocol):
@@ -51,11 +56,36 @@ class Stack:
             await server.start()
         client = await connect(settings)
         await ensure_search_attributes(client, settings.temporal_namespace)
+        await self._cluster_may_refuse(
+            f"namespace {settings.temporal_namespace!r} keeps its retention: setting it to"
+            f" {settings.temporal_retention_days} days",
+            set_retention(client, settings.temporal_namespace, settings.temporal_retention_days),
+        )
         pool = await create_pool(settings.db_url, max_size=2)
         try:
             self.applied_migrations = await migrate(pool)
         finally:
             await pool.close()
+        await self._cluster_may_refuse(
+            "the archive sweep is not scheduled (a worker will try again): creating it",
+            ensure_archive_schedule(client, settings),
+        )
+
+    async def _cluster_may_refuse(self, what: str, step: Awaitable[None]) -> None:
+        """A namespace setting that our own dev server must take, but that a cluster may
+        refuse (its operators own the namespace; an API key without the right): one
+        warning line then, not a failure. The archive still copies every closed run, and
+        the warning says what to ask the cluster's operators for."""
+        try:
+            await step
+        except RPCError as err:
+            if self.settings.embedded_temporal:
+                raise
+            print(
+                f"arrears: warning: {what} was refused ({err.status.name}: {err.message})",
+                file=sys.stderr,
+                flush=True,
+            )
 
     async def stop(self) -> None:
         """Stop what we started, newest first (Temporal before the database)."""

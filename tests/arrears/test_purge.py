@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
@@ -40,16 +39,6 @@ SAMPLE = Path(__file__).parents[2] / "examples" / "placement.csv"
 BEFORE = date(2026, 3, 1)
 CN_CARD = load_policy("cn-card")  # 5 years after close, bank time Asia/Shanghai
 SHANGHAI = timedelta(hours=8)
-
-
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(fresh_database_url, max_size=4)
-    await migrate(pool)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 def _years_ago(years: int) -> datetime:

@@ -8,14 +8,21 @@ import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psutil
 import pytest
+from temporalio.client import Client
 
+from domain.intake import open_case
+from domain.placement import PlacementRow
+from domain.policy import Policy
 from tests.support import free_ports
+from workflows.case import CaseWorkflow
+from workflows.case_io import BusinessClock, CaseInput
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
 
@@ -135,3 +142,25 @@ async def run_arrears(*args: str, env: dict[str, str], timeout: float = 60) -> t
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+async def run_cases_for(
+    client: Client, queue: str, rows: Sequence[PlacementRow], origin: datetime, days: int
+) -> None:
+    """One case per row on a fast business clock (a day in 0.03 s) from `origin`, each run
+    to `days` business days later (outcome open if nothing closed it) and awaited."""
+    for row in rows:
+        await client.start_workflow(
+            CaseWorkflow.run,
+            CaseInput(
+                case_id=row.case_id,
+                policy=Policy(),
+                open=open_case(row),
+                clock=BusinessClock(origin=origin, day_seconds=0.03),
+                until=origin + timedelta(days=days),
+            ),
+            id=row.case_id,
+            task_queue=queue,
+        )
+    for row in rows:
+        await client.get_workflow_handle(row.case_id).result()

@@ -18,12 +18,8 @@ from arrears.histories import read_history
 from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
-from domain.intake import open_case
 from domain.placement import PlacementRow
-from domain.policy import Policy
-from tests.integration.conftest import StackEnv, run_arrears
-from workflows.case import CaseWorkflow
-from workflows.case_io import BusinessClock, CaseInput
+from tests.integration.conftest import StackEnv, run_arrears, run_cases_for
 
 pytestmark = pytest.mark.integration
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.run-*.json"))
@@ -75,21 +71,7 @@ async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
         "oldest_unpaid_due_date": (origin.date() - timedelta(days=100)).isoformat(),
     }
     rows.append(PlacementRow.model_validate(legal))
-    for row in rows:
-        await client.start_workflow(
-            CaseWorkflow.run,
-            CaseInput(
-                case_id=row.case_id,
-                policy=Policy(),
-                open=open_case(row),
-                clock=BusinessClock(origin=origin, day_seconds=0.03),
-                until=origin + timedelta(days=330),
-            ),
-            id=row.case_id,
-            task_queue=queue,
-        )
-    for row in rows:
-        await client.get_workflow_handle(row.case_id).result()
+    await run_cases_for(client, queue, rows, origin, days=330)
     ids = [row.case_id for row in rows]
 
     code, out, err = await run_arrears("audit", *ids, "--format", "json", env=env)

@@ -15,7 +15,7 @@ import contextlib
 import json
 import signal
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,7 +41,7 @@ from tests.integration.conftest import (
     run_arrears,
     start_arrears,
 )
-from tests.support import free_port
+from tests.support import free_port, wait_until
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput, CaseView, OverrideRequest, OverrideResult
 
@@ -116,17 +116,6 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         if worker is not None:
             await _stop(worker, signal.SIGTERM)
         await _stop(up, signal.SIGINT)
-
-
-async def wait_until(
-    condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 30
-) -> None:
-    """Poll a condition of the outside world until it holds, or fail naming it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 def account(name: str) -> str:

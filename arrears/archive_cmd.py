@@ -1,0 +1,47 @@
+"""`arrears archive`: one archive sweep now, from the command line.
+
+The schedule sweeps every minute on its own; this is for operators (after an outage,
+before a planned retention change) and for tests. `--full` ignores the watermark and
+lists every closed run Temporal still has; `--limit N` archives at most N runs (oldest
+close time first) and moves the watermark only past those. The sweep's modules are
+imported when the command runs, so `arrears --help` and other commands stay quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from arrears.errors import UsageError
+from arrears.settings import Settings
+
+
+async def _run(full: bool, limit: int | None) -> str:
+    from arrears.archive_sweep import SweepRequest, sweep
+    from arrears.db import create_pool
+    from arrears.stack.temporal import connect
+
+    settings = Settings()
+    client = await connect(settings)
+    pool = await create_pool(settings.db_url, max_size=4)
+    try:
+        summary = await sweep(client, pool, SweepRequest(full=full, limit=limit))
+    finally:
+        await pool.close()
+    return summary.model_dump_json()
+
+
+def archive_command(
+    full: Annotated[
+        bool, typer.Option("--full", help="List every closed run, not only recent ones.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="Archive at most this many runs.")] = None,
+) -> None:
+    """Copy every closed case run's history not archived yet into PostgreSQL now (the
+    schedule does it every minute). The last line of stdout is the JSON summary: runs
+    listed, archived now, archived before, gone from Temporal, and the watermark."""
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be at least 1")
+    print(asyncio.run(_run(full, limit)), flush=True)
