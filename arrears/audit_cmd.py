@@ -1,31 +1,38 @@
 """`arrears audit`: replay, rebuild and reconcile cases, from the server or from files.
 
     arrears audit CASE...                  cases on the configured Temporal server
-    arrears audit --all | --query 'ArrearsStage = "legal"'
+    arrears audit --all | --query 'ArrearsStage = "legal"'   [--jobs N | --on-workers]
     arrears audit --history FILE...        exported histories (add --reconcile for PostgreSQL)
     arrears audit export CASE --out DIR    every run's history and the rebuilt timeline
 
-Exit code 0 when every case verifies, 1 with a report of each problem.
+Exit code 0 when no case has a problem (appends in flight are not problems), 1 with a
+report of each problem.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 from rich.console import Console
-from rich.table import Table
-from temporalio.client import Client, WorkflowHistory
+from rich.progress import Progress
+from temporalio.client import WorkflowHistory
 
-from arrears.audit import CaseAudit, audit_case, case_input_of
+from arrears.audit import audit_case, case_input_of
+from arrears.audit_findings import STUCK_AFTER, Limits
+from arrears.audit_output import AuditPrinter
+from arrears.audit_runner import AuditOptions, Auditor, ServerSource, case_ids
 from arrears.db import create_pool
 from arrears.errors import UsageError
-from arrears.histories import fetch_runs, read_history, write_runs
+from arrears.histories import read_history, write_runs
 from arrears.settings import Settings
+from arrears.spawned import cores
 from arrears.stack.temporal import connect
 
 
@@ -33,21 +40,36 @@ def _case_id(value: str) -> str:
     return value if value.startswith("case-") else f"case-{value}"
 
 
-async def _runs_on_server(client: Client, case_id: str) -> list[WorkflowHistory]:
-    runs = [e async for e in client.list_workflows(f'WorkflowId = "{case_id}"')]
-    if not runs:
-        return []
-    first = min(runs, key=lambda r: r.start_time)
-    return await fetch_runs(client, case_id, first.run_id)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
 
-async def _case_ids(client: Client, query: str) -> list[str]:
-    seen: dict[str, None] = {}
-    async for execution in client.list_workflows(
-        f'WorkflowType = "Case" AND ({query})' if query else 'WorkflowType = "Case"'
-    ):
-        seen.setdefault(execution.id, None)
-    return sorted(seen)
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `15m`, `2h` or a number of seconds; anything else is bad usage."""
+    found = _DURATION.match(text.strip())
+    if not found:
+        raise UsageError(f"--stuck-after {text!r} is not a duration such as 90s, 15m or 2h")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600}[found.group(2)]
+    return timedelta(seconds=float(found.group(1)) * unit)
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """What the operator asked `arrears audit` for."""
+
+    cases: Sequence[str] = ()
+    all_cases: bool = False
+    query: str | None = None
+    history: bool = False
+    reconcile: bool = False
+    fmt: str = "table"
+    timeline: bool = False
+    jobs: int = 1
+    stuck_after: timedelta = STUCK_AFTER
+    on_workers: bool = False
+
+    def timelines(self, cases: int) -> bool:
+        """Timelines are printed when asked for, or for a single named case."""
+        return self.timeline or (cases == 1 and not self.all_cases and not self.query)
 
 
 def _group_history_files(files: Sequence[Path]) -> dict[str, list[WorkflowHistory]]:
@@ -63,45 +85,85 @@ def _group_history_files(files: Sequence[Path]) -> dict[str, list[WorkflowHistor
     return grouped
 
 
-async def run_audit(
-    cases: Sequence[str], all_cases: bool, query: str | None, history: bool,
-    reconcile: bool, fmt: str,
-) -> int:  # fmt: skip
-    settings = Settings()
-    pool: asyncpg.Pool | None = None
-    audits: list[CaseAudit] = []
+async def run_audit(request: AuditRequest) -> int:
+    if request.jobs < 0:
+        raise UsageError("--jobs must be 0 (one per core) or more")
+    printer = AuditPrinter(request.fmt)
+    if request.history:
+        await _audit_files(request, printer)
+    else:
+        await _audit_server(request, printer)
+    printer.finish()
+    return 1 if printer.summary.problems else 0
+
+
+async def _audit_files(request: AuditRequest, printer: AuditPrinter) -> None:
+    if not request.cases:
+        raise UsageError("--history needs at least one FILE")
+    grouped = _group_history_files([Path(c) for c in request.cases])
+    pool = await create_pool(Settings().db_url, max_size=2) if request.reconcile else None
     try:
-        if history:
-            if not cases:
-                raise UsageError("--history needs at least one FILE")
-            grouped = _group_history_files([Path(c) for c in cases])
-            if reconcile:
-                pool = await create_pool(settings.db_url, max_size=2)
-            for runs in grouped.values():
-                case_id = case_input_of(runs[0]).case_id
-                audits.append(await audit_case(case_id, runs, pool))
-        else:
-            if not cases and not all_cases and not query:
-                raise UsageError("name CASE ids, or use --all, --query or --history")
-            client = await connect(settings)
-            pool = await create_pool(settings.db_url, max_size=2)
-            ids = [_case_id(c) for c in cases] or await _case_ids(client, query or "")
-            for case_id in ids:
-                audits.append(
-                    await audit_case(case_id, await _runs_on_server(client, case_id), pool)
-                )
+        for runs in grouped.values():
+            case_id = case_input_of(runs[0]).case_id
+            limits = Limits(now=_now(), stuck_after=request.stuck_after)
+            audit = await audit_case(case_id, runs, pool, limits=limits)
+            printer.add(audit.report(request.timelines(len(grouped))))
     finally:
         if pool is not None:
             await pool.close()
-    _print(audits, fmt)
-    return 1 if any(a.problems for a in audits) else 0
+
+
+async def _audit_server(request: AuditRequest, printer: AuditPrinter) -> None:
+    if not request.cases and not request.all_cases and not request.query:
+        raise UsageError("name CASE ids, or use --all, --query or --history")
+    settings = Settings()
+    client = await connect(settings)
+    if request.on_workers:
+        from arrears.audit_book import audit_on_workers
+
+        await audit_on_workers(client, settings, request, printer)
+        return
+    ids = [_case_id(c) for c in request.cases] or await case_ids(client, request.query or "")
+    options = AuditOptions(stuck_after=request.stuck_after, timelines=request.timelines(len(ids)))
+    processes = min(request.jobs or cores(), len(ids))
+    with _progress(len(ids)) as advance:
+        if processes > 1:
+            from arrears.audit_jobs import audit_in_processes
+
+            async for report in audit_in_processes(ids, options, processes):
+                printer.add(report)
+                advance()
+            return
+        pool = await create_pool(settings.db_url, max_size=2)
+        try:
+            auditor = Auditor(client, pool, options)
+            for case_id in ids:
+                printer.add(await auditor.audit(case_id))
+                advance()
+        finally:
+            await pool.close()
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr when it is a terminal and there is more than one case."""
+    if total < 2 or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("auditing", total=total)
+        yield lambda: progress.advance(task)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def export_case(case: str, out: Path) -> int:
     settings = Settings()
     client = await connect(settings)
     case_id = _case_id(case)
-    runs = await _runs_on_server(client, case_id)
+    runs = await ServerSource(client).runs(case_id)
     if not runs:
         print(f"arrears: no such case: {case_id}", file=sys.stderr)
         return 1
@@ -115,52 +177,3 @@ async def export_case(case: str, out: Path) -> int:
         )
     )
     return 0
-
-
-def _print(audits: list[CaseAudit], fmt: str) -> None:
-    if fmt == "json":
-        document = [
-            {
-                "case_id": a.case_id,
-                "verified": not a.problems,
-                "problems": a.problems,
-                "timeline": json.loads(a.timeline().model_dump_json()) if a.events else None,
-            }
-            for a in audits
-        ]
-        print(json.dumps(document, ensure_ascii=False, indent=2))
-        return
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(("case_id", "seq", "at", "type", "details"))
-        for a in audits:
-            for event in a.timeline().events if a.events else []:
-                details = {k: v for k, v in event.items() if k not in ("seq", "at", "type")}
-                writer.writerow(
-                    (
-                        a.case_id,
-                        event["seq"],
-                        event["at"],
-                        event["type"],
-                        json.dumps(details, ensure_ascii=False),
-                    )
-                )
-        for a in audits:
-            for problem in a.problems:
-                print(f"arrears: {a.case_id}: {problem}", file=sys.stderr)
-        return
-    console = Console()
-    for a in audits:
-        table = Table(title=f"{a.case_id}: {'verified' if not a.problems else 'PROBLEMS'}")
-        for column in ("seq", "at", "type", "details"):
-            table.add_column(column)
-        for event in a.timeline().events if a.events else []:
-            shown = ", ".join(
-                f"{k}={v}"
-                for k, v in event.items()
-                if k not in ("seq", "at", "type", "account") and v not in (None, [], {})
-            )
-            table.add_row(str(event["seq"]), event["at"], event["type"], shown[:120])
-        console.print(table)
-        for problem in a.problems:
-            console.print(f"[red]problem[/]: {a.case_id}: {problem}")

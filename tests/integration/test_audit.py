@@ -31,7 +31,13 @@ HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.run-*.json"
 
 async def test_the_golden_histories_verify_with_arrears_audit_history(stack_env: StackEnv) -> None:
     code, out, err = await run_arrears(
-        "audit", "--history", *map(str, HISTORIES), "--format", "json", env=stack_env.as_env()
+        "audit",
+        "--history",
+        *map(str, HISTORIES),
+        "--format",
+        "json",
+        "--timeline",
+        env=stack_env.as_env(),
     )
     assert code == 0, err
     report = json.loads(out)
@@ -92,7 +98,7 @@ async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
         await client.get_workflow_handle(row.case_id).result()
     ids = [row.case_id for row in rows]
 
-    code, out, err = await run_arrears("audit", *ids, "--format", "json", env=env)
+    code, out, err = await run_arrears("audit", *ids, "--format", "json", "--timeline", env=env)
     assert code == 0, out + err
     report = json.loads(out)
     assert [c["verified"] for c in report] == [True] * len(ids)

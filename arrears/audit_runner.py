@@ -1,0 +1,87 @@
+"""Where the audit reads cases, and the one per-case audit every mode runs: in the CLI
+process, in `--jobs` processes and in the activities of the `AuditBook` workflow.
+
+`ServerSource.runs` is the only place that fetches a case's runs: reading them from an
+archive when Temporal no longer has them belongs there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
+
+from arrears.audit import CaseReport, audit_case
+from arrears.audit_findings import STUCK_AFTER, Limits, PendingAppend
+from arrears.histories import fetch_runs
+
+
+class ServerSource:
+    """A case's runs and running appends, as the Temporal server has them."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def runs(self, case_id: str) -> list[WorkflowHistory]:
+        """Every run of the case, oldest first (empty: the server has none)."""
+        runs = [e async for e in self._client.list_workflows(f'WorkflowId = "{case_id}"')]
+        if not runs:
+            return []
+        first = min(runs, key=lambda r: r.start_time)
+        return await fetch_runs(self._client, case_id, first.run_id)
+
+    async def pending(self, case_id: str) -> dict[str, PendingAppend]:
+        """The case's `append_events` activities still running, by activity id."""
+        try:
+            description = await self._client.get_workflow_handle(case_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return {}
+            raise
+        return {
+            p.activity_id: PendingAppend(
+                attempt=p.attempt,
+                last_failure=p.last_failure.message if p.HasField("last_failure") else None,
+            )
+            for p in description.raw_description.pending_activities
+            if p.activity_type.name == "append_events"
+        }
+
+
+async def case_ids(client: Client, query: str) -> list[str]:
+    """The ids of every case workflow the visibility `query` matches (all when empty)."""
+    seen: dict[str, None] = {}
+    async for execution in client.list_workflows(
+        f'WorkflowType = "Case" AND ({query})' if query else 'WorkflowType = "Case"'
+    ):
+        seen.setdefault(execution.id, None)
+    return sorted(seen)
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What every per-case audit of one `arrears audit` is asked for."""
+
+    stuck_after: timedelta = STUCK_AFTER
+    timelines: bool = False
+
+
+class Auditor:
+    """The per-case audit against a server and a database (one client, one pool)."""
+
+    def __init__(self, client: Client, pool: asyncpg.Pool, options: AuditOptions) -> None:
+        self._source = ServerSource(client)
+        self._pool = pool
+        self._options = options
+
+    async def audit(self, case_id: str) -> CaseReport:
+        runs = await self._source.runs(case_id)
+        limits = Limits(now=datetime.now(UTC), stuck_after=self._options.stuck_after)
+        audit = await audit_case(case_id, runs, self._pool, self._source, limits)
+        return audit.report(self._options.timelines)
+
+    async def audit_all(self, ids: list[str]) -> list[CaseReport]:
+        return [await self.audit(case_id) for case_id in ids]
