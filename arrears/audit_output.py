@@ -67,7 +67,8 @@ class Summary:
     def line(self) -> str:
         flight = f"{self.in_flight} in flight"
         if self.in_flight_events:
-            flight += f" ({self.in_flight_events} events, oldest {self.oldest:.0f} s)"
+            events = "event" if self.in_flight_events == 1 else "events"
+            flight += f" ({self.in_flight_events} {events}, oldest {self.oldest:.0f} s)"
         return (
             f"audited {self.cases} cases: {self.verified} verified, {flight}, "
             f"{len(self.problems)} with problems"
@@ -81,7 +82,7 @@ class AuditPrinter:
         self.fmt = fmt
         self.summary = Summary()
         self._reports: list[CaseReport] = []
-        self._console = Console()
+        self._console = Console(soft_wrap=True)  # a finding is one line, never cut
 
     def add(self, report: CaseReport) -> None:
         self.summary.add(report)

@@ -122,3 +122,117 @@ async def test_an_append_running_when_the_worker_stopped_is_in_flight_and_the_au
     )
     assert code == 1
     assert {f["kind"] for f in json.loads(out)[0]["findings"]} == {"stuck"}
+
+
+# --- a finished book with one event deleted and one altered --------------------------------
+
+
+@dataclass(frozen=True)
+class Book:
+    ids: list[str]
+    deleted: tuple[str, int]  # case, seq
+    altered: tuple[str, int]
+
+
+@pytest.fixture(scope="module")
+async def book(stack: Stack) -> AsyncIterator[Book]:
+    """Four cases run two months on a fast clock to their end; then a superuser deletes
+    one stored event of the first and rewrites one of the second."""
+    placed = rows(4, "BOOK")
+    for row in placed:
+        await stack.client.start_workflow(
+            CaseWorkflow.run, case_input(row, 0.03, days=60), id=row.case_id,
+            task_queue=stack.task_queue,
+        )  # fmt: skip
+    for row in placed:
+        await asyncio.wait_for(stack.client.get_workflow_handle(row.case_id).result(), 120)
+    ids = [row.case_id for row in placed]
+    deleted, altered = (ids[0], 3), (ids[1], 2)
+    conn = await asyncpg.connect(stack.pg_url)
+    try:
+        await conn.execute("ALTER TABLE case_events DISABLE TRIGGER USER")
+        await conn.execute("DELETE FROM case_events WHERE case_id = $1 AND seq = $2", *deleted)
+        await conn.execute(
+            "UPDATE case_events SET payload = jsonb_set(payload, '{at}',"
+            " '\"2020-01-01T00:00:00Z\"') WHERE case_id = $1 AND seq = $2",
+            *altered,
+        )
+        await conn.execute("ALTER TABLE case_events ENABLE TRIGGER USER")
+    finally:
+        await conn.close()
+    yield Book(ids, deleted, altered)
+
+
+async def test_a_deleted_event_is_missing_an_altered_one_altered_and_the_audit_exits_1(
+    stack: Stack, book: Book
+) -> None:
+    code, out, err = await stack.arrears("audit", *book.ids, "--format", "jsonl")
+
+    assert code == 1, err
+    cases = by_case(out)
+    assert len(out.splitlines()) == len(book.ids) == len(cases)  # one line per case
+    deleted_case, deleted_seq = book.deleted
+    assert {"kind": "missing", "seq": deleted_seq} in [
+        {"kind": f["kind"], "seq": f["seq"]} for f in cases[deleted_case]["findings"]
+    ]
+    altered_case, altered_seq = book.altered
+    assert {"kind": "altered", "seq": altered_seq} in [
+        {"kind": f["kind"], "seq": f["seq"]} for f in cases[altered_case]["findings"]
+    ]
+    untouched = set(book.ids) - {deleted_case, altered_case}
+    assert {cases[c]["verdict"] for c in untouched} == {"verified"}
+    assert {cases[c]["verdict"] for c in (deleted_case, altered_case)} == {"problems"}
+    assert "timeline" not in cases[deleted_case]
+    assert f"audited {len(book.ids)} cases: 2 verified, 0 in flight, 2 with problems" in err
+
+
+async def test_a_book_audit_prints_a_summary_and_only_the_cases_with_problems(
+    stack: Stack, book: Book
+) -> None:
+    code, out, _ = await stack.arrears("audit", *book.ids[:3], "--timeline", "--format", "json")
+    assert code == 1
+    assert all(case["timeline"]["events"] for case in json.loads(out))
+
+    code, out, _ = await stack.arrears("audit", "--all")
+
+    assert code == 1
+    assert "with problems" in out.splitlines()[0]
+    shown = {case_id for case_id in book.ids if case_id in out}
+    assert shown == {book.deleted[0], book.altered[0]}
+    assert "case_opened" not in out  # no timelines
+
+
+def verdicts(jsonl: str) -> list[tuple[str, str, list[tuple[str, int | None, str]]]]:
+    """Each case's verdict and findings, without the ages (they grow between runs)."""
+    return [
+        (
+            c["case_id"],
+            c["verdict"],
+            [(f["kind"], f.get("seq"), f["detail"]) for f in c["findings"]],
+        )
+        for c in map(json.loads, jsonl.splitlines())
+    ]
+
+
+async def test_jobs_2_gives_the_same_verdicts_in_the_same_order_as_one_process(
+    stack: Stack, book: Book
+) -> None:
+    one = await stack.arrears("audit", *book.ids, "--format", "jsonl", "--jobs", "1")
+    two = await stack.arrears("audit", *book.ids, "--format", "jsonl", "--jobs", "2")
+
+    assert one[0] == two[0] == 1
+    assert verdicts(one[1]) == verdicts(two[1])
+    assert [case_id for case_id, _, _ in verdicts(two[1])] == book.ids
+
+
+async def test_on_workers_gives_the_same_summary_and_problems_as_one_process(
+    stack: Stack, book: Book
+) -> None:
+    here = await stack.arrears("audit", "--all", "--format", "jsonl")
+    there = await stack.arrears("audit", "--all", "--format", "jsonl", "--on-workers")
+
+    assert here[0] == there[0] == 1, there[2]
+    summary = [line for line in here[2].splitlines() if line.startswith("arrears: audited")]
+    assert summary and summary[0] in there[2]
+    problems = [v for v in verdicts(here[1]) if v[1] == "problems"]
+    assert problems == [v for v in verdicts(there[1]) if v[1] == "problems"]
