@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -140,7 +139,7 @@ async def reconcile(
     shows completed; events stored beyond what the history showed are placed by reading
     the history once more (`source`), and only then called extra. The server is asked
     about running appends only when some are in flight."""
-    limits = limits or Limits(now=datetime.now(UTC))
+    limits = limits or Limits.at_now()
     snapshot = await read_snapshot(pool, case_id)
     events = {e.seq: e for e in decided(appends)[0]}
     placed: dict[int, Event] = {}

@@ -17,22 +17,28 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
-from temporalio.client import WorkflowHistory
 
-from arrears.audit import audit_case, case_input_of
-from arrears.audit_findings import STUCK_AFTER, Limits
+from arrears.audit import audit_case
+from arrears.audit_findings import STUCK_AFTER
+from arrears.audit_jobs import (
+    audit_chunk,
+    audit_files,
+    audit_files_chunk,
+    reports_in_processes,
+    start_process,
+)
 from arrears.audit_output import AuditPrinter
 from arrears.audit_runner import AuditOptions, Auditor, ServerSource, case_ids
 from arrears.db import create_pool
 from arrears.errors import UsageError
 from arrears.histories import read_history, write_runs
 from arrears.settings import Settings
-from arrears.spawned import cores
+from arrears.spawned import cores, process_pool
 from arrears.stack.temporal import connect
 
 
@@ -72,17 +78,17 @@ class AuditRequest:
         return self.timeline or (cases == 1 and not self.all_cases and not self.query)
 
 
-def _group_history_files(files: Sequence[Path]) -> dict[str, list[WorkflowHistory]]:
-    """Runs grouped by file stem (`STEM.run-NN.json`, as `audit export` writes them), in
-    run order."""
-    grouped: dict[str, list[WorkflowHistory]] = {}
+def _group_history_files(files: Sequence[Path]) -> list[list[Path]]:
+    """Run files grouped by case (file stem `STEM.run-NN.json`, as `audit export` writes
+    them), each group in run order; an unreadable file is bad usage."""
+    grouped: dict[str, list[Path]] = {}
     for path in sorted(files):
         try:
-            history = read_history(path)
+            read_history(path)
         except (OSError, ValueError, KeyError) as err:
             raise UsageError(f"{path}: not an exported workflow history: {err}") from None
-        grouped.setdefault(path.name.split(".run-")[0], []).append(history)
-    return grouped
+        grouped.setdefault(path.name.split(".run-")[0], []).append(path)
+    return list(grouped.values())
 
 
 async def run_audit(request: AuditRequest) -> int:
@@ -100,17 +106,23 @@ async def run_audit(request: AuditRequest) -> int:
 async def _audit_files(request: AuditRequest, printer: AuditPrinter) -> None:
     if not request.cases:
         raise UsageError("--history needs at least one FILE")
-    grouped = _group_history_files([Path(c) for c in request.cases])
-    pool = await create_pool(Settings().db_url, max_size=2) if request.reconcile else None
+    cases = _group_history_files([Path(c) for c in request.cases])
+    options = AuditOptions(request.stuck_after, request.timelines(len(cases)))
+    processes = min(request.jobs or cores(), len(cases))
+    if processes > 1:
+        with process_pool(processes, start_process) as pool:
+            async for report in reports_in_processes(
+                pool, processes, audit_files_chunk, cases, options, request.reconcile
+            ):
+                printer.add(report)
+        return
+    db = await create_pool(Settings().db_url, max_size=2) if request.reconcile else None
     try:
-        for runs in grouped.values():
-            case_id = case_input_of(runs[0]).case_id
-            limits = Limits(now=_now(), stuck_after=request.stuck_after)
-            audit = await audit_case(case_id, runs, pool, limits=limits)
-            printer.add(audit.report(request.timelines(len(grouped))))
+        for paths in cases:
+            printer.add(await audit_files(paths, options, db))
     finally:
-        if pool is not None:
-            await pool.close()
+        if db is not None:
+            await db.close()
 
 
 async def _audit_server(request: AuditRequest, printer: AuditPrinter) -> None:
@@ -124,24 +136,25 @@ async def _audit_server(request: AuditRequest, printer: AuditPrinter) -> None:
         await audit_on_workers(client, settings, request, printer)
         return
     ids = [_case_id(c) for c in request.cases] or await case_ids(client, request.query or "")
-    options = AuditOptions(stuck_after=request.stuck_after, timelines=request.timelines(len(ids)))
+    options = AuditOptions(request.stuck_after, request.timelines(len(ids)))
     processes = min(request.jobs or cores(), len(ids))
     with _progress(len(ids)) as advance:
         if processes > 1:
-            from arrears.audit_jobs import audit_in_processes
-
-            async for report in audit_in_processes(ids, options, processes):
-                printer.add(report)
-                advance()
+            with process_pool(processes, start_process) as pool:
+                async for report in reports_in_processes(
+                    pool, processes, audit_chunk, ids, options
+                ):
+                    printer.add(report)
+                    advance()
             return
-        pool = await create_pool(settings.db_url, max_size=2)
+        db = await create_pool(settings.db_url, max_size=2)
         try:
-            auditor = Auditor(client, pool, options)
+            auditor = Auditor(client, db, options)
             for case_id in ids:
                 printer.add(await auditor.audit(case_id))
                 advance()
         finally:
-            await pool.close()
+            await db.close()
 
 
 @contextlib.contextmanager
@@ -153,10 +166,6 @@ def _progress(total: int) -> Iterator[Callable[[], None]]:
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("auditing", total=total)
         yield lambda: progress.advance(task)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def export_case(case: str, out: Path) -> int:

@@ -166,6 +166,10 @@ class Limits:
     now: datetime
     stuck_after: timedelta = STUCK_AFTER
 
+    @classmethod
+    def at_now(cls, stuck_after: timedelta = STUCK_AFTER) -> Limits:
+        return cls(now=datetime.now(UTC), stuck_after=stuck_after)
+
 
 def _status(appends: Sequence[Append]) -> dict[int, Append]:
     """Per seq, the append that decides its status: a completed one if any, else the

@@ -1,9 +1,9 @@
 """`arrears audit --jobs N`: the per-case audit in N spawned processes.
 
 Replaying histories is CPU work in Python, so one process uses one core. Each process
-opens its own client and pool once and audits a few cases per task; at most two tasks
-per process are in flight, and reports come back in the order of the case ids, so any N
-gives the same output.
+keeps one event loop (and, when it needs them, one client and one pool) for all its
+tasks; a task is a few cases; at most two tasks per process are in flight, and reports
+come back in the order of the cases, so any N gives the same output.
 """
 
 from __future__ import annotations
@@ -13,73 +13,119 @@ import atexit
 import os
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
 
-from arrears.audit import CaseReport
+import asyncpg
+
+from arrears.audit import CaseReport, audit_case, case_input_of
+from arrears.audit_findings import Limits
 from arrears.audit_runner import AuditOptions, Auditor
 from arrears.db import create_pool
+from arrears.histories import read_history
 from arrears.logs import configure_logging
 from arrears.settings import Settings
-from arrears.spawned import leave_interrupts_to_the_parent, process_pool
+from arrears.spawned import leave_interrupts_to_the_parent
 from arrears.stack.temporal import connect, install_runtime
 
 #: Cases per task: a one-year case replays in about half a second, so a task is a
 #: couple of seconds, and the last one leaves a process idle only briefly.
 CHUNK = 4
 
-_auditor: tuple[asyncio.AbstractEventLoop, Auditor] | None = None
+T = TypeVar("T")
+_process: dict[str, Any] = {}  # this process's loop, auditor and pool, made once
 
 
-def _start_process() -> None:
+def start_process() -> None:
+    """Initializer of an audit process: Ctrl-C left to the parent, logs as the CLI's."""
     leave_interrupts_to_the_parent()
     configure_logging(Settings())
     install_runtime()
 
 
-def _auditor_of_this_process(options: AuditOptions) -> tuple[asyncio.AbstractEventLoop, Auditor]:
-    """One loop, client and pool per process, made on its first task and kept."""
-    global _auditor
-    if _auditor is None:
-        settings = Settings()
-        loop = asyncio.new_event_loop()
-        client = loop.run_until_complete(connect(settings))
-        pool = loop.run_until_complete(create_pool(settings.db_url, max_size=2))
+def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`work()` on this process's loop, made on the first task and kept."""
+    if "loop" not in _process:
+        _process["loop"] = asyncio.new_event_loop()
+        atexit.register(_close)
+    loop: asyncio.AbstractEventLoop = _process["loop"]
+    return loop.run_until_complete(work())
 
-        def close() -> None:
-            loop.run_until_complete(pool.close())
-            sys.stdout.flush()
-            sys.stderr.flush()
-            # As `arrears.cli.main`: the SDK's native threads may abort a normal shutdown.
-            os._exit(0)
 
-        atexit.register(close)
-        _auditor = (loop, Auditor(client, pool, options))
-    return _auditor
+def _close() -> None:
+    loop: asyncio.AbstractEventLoop = _process["loop"]
+    if (pool := _process.get("pool")) is not None:
+        loop.run_until_complete(pool.close())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # As `arrears.cli.main`: the SDK's native threads may abort a normal shutdown.
+    os._exit(0)
+
+
+async def _pool() -> asyncpg.Pool:
+    if "pool" not in _process:
+        _process["pool"] = await create_pool(Settings().db_url, max_size=2)
+    pool: asyncpg.Pool = _process["pool"]
+    return pool
 
 
 def audit_chunk(case_ids: list[str], options: AuditOptions) -> list[CaseReport]:
-    """Runs in a worker process: the reports of `case_ids`, in order."""
-    loop, auditor = _auditor_of_this_process(options)
-    return loop.run_until_complete(auditor.audit_all(case_ids))
+    """In an audit process: the reports of cases on the server, in order."""
+
+    async def work() -> list[CaseReport]:
+        if "auditor" not in _process:
+            client = await connect(Settings())
+            _process["auditor"] = Auditor(client, await _pool(), options)
+        auditor: Auditor = _process["auditor"]
+        return await auditor.audit_all(case_ids)
+
+    return _run(work)
 
 
-async def audit_in_processes(
-    case_ids: Sequence[str], options: AuditOptions, processes: int
+async def audit_files(
+    paths: Sequence[Path], options: AuditOptions, pool: asyncpg.Pool | None
+) -> CaseReport:
+    """One case from its exported run files (`--history`), reconciled when given a pool."""
+    runs = [read_history(path) for path in paths]
+    limits = Limits.at_now(options.stuck_after)
+    audit = await audit_case(case_input_of(runs[0]).case_id, runs, pool, limits=limits)
+    return audit.report(options.timelines)
+
+
+def audit_files_chunk(
+    cases: list[list[Path]], options: AuditOptions, reconcile: bool
+) -> list[CaseReport]:
+    """In an audit process: the reports of cases given as history files, in order."""
+
+    async def work() -> list[CaseReport]:
+        pool = await _pool() if reconcile else None
+        return [await audit_files(paths, options, pool) for paths in cases]
+
+    return _run(work)
+
+
+async def reports_in_processes(
+    pool: ProcessPoolExecutor,
+    processes: int,
+    task: Callable[..., list[CaseReport]],
+    items: Sequence[Any],
+    *args: Any,
 ) -> AsyncIterator[CaseReport]:
-    """Every case's report, in the order of `case_ids`, audited in `processes` processes.
+    """`task(chunk, *args)` over chunks of `items` in `pool`; reports in the items' order.
     On Ctrl-C (or an error) the tasks not started are dropped and the running ones end."""
-    chunks = [list(case_ids[i : i + CHUNK]) for i in range(0, len(case_ids), CHUNK)]
-    with process_pool(processes, _start_process) as pool:
-        in_flight: deque[asyncio.Future[list[CaseReport]]] = deque()
-        try:
-            for chunk in chunks:
-                in_flight.append(asyncio.wrap_future(pool.submit(audit_chunk, chunk, options)))
-                if len(in_flight) >= 2 * processes:
-                    for report in await in_flight.popleft():
-                        yield report
-            while in_flight:
+    in_flight: deque[asyncio.Future[list[CaseReport]]] = deque()
+    try:
+        for start in range(0, len(items), CHUNK):
+            chunk = list(items[start : start + CHUNK])
+            in_flight.append(asyncio.wrap_future(pool.submit(task, chunk, *args)))
+            if len(in_flight) >= 2 * processes:
                 for report in await in_flight.popleft():
                     yield report
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        while in_flight:
+            for report in await in_flight.popleft():
+                yield report
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise

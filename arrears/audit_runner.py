@@ -8,7 +8,7 @@ archive when Temporal no longer has them belongs there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 from temporalio.client import Client, WorkflowHistory
@@ -79,7 +79,7 @@ class Auditor:
 
     async def audit(self, case_id: str) -> CaseReport:
         runs = await self._source.runs(case_id)
-        limits = Limits(now=datetime.now(UTC), stuck_after=self._options.stuck_after)
+        limits = Limits.at_now(self._options.stuck_after)
         audit = await audit_case(case_id, runs, self._pool, self._source, limits)
         return audit.report(self._options.timelines)
 

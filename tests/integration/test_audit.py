@@ -45,6 +45,13 @@ async def test_the_golden_histories_verify_with_arrears_audit_history(stack_env:
     assert len(report) == len(cases) >= 3 and all(case["verified"] for case in report)
     assert all(case["timeline"]["events"][0]["type"] == "case_opened" for case in report)
 
+    code, out_in_two, err = await run_arrears(
+        "audit", "--history", *map(str, HISTORIES), "--format", "json", "--timeline",
+        "--jobs", "2", env=stack_env.as_env(),
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out_in_two) == report  # the same cases, verdicts and timelines, in order
+
 
 async def test_code_that_decides_differently_fails_the_replay(
     monkeypatch: pytest.MonkeyPatch,
