@@ -13,6 +13,7 @@ import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 
 def cores() -> int:
@@ -26,10 +27,15 @@ def leave_interrupts_to_the_parent() -> None:
 
 
 def process_pool(
-    processes: int, initializer: Callable[[], None] = leave_interrupts_to_the_parent
+    processes: int,
+    initializer: Callable[..., None] = leave_interrupts_to_the_parent,
+    initargs: tuple[Any, ...] = (),
 ) -> ProcessPoolExecutor:
     """A pool of `processes` spawned processes whose `initializer` (at least) ignores
     Ctrl-C."""
     return ProcessPoolExecutor(
-        processes, mp_context=multiprocessing.get_context("spawn"), initializer=initializer
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
     )
