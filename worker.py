@@ -15,6 +15,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.audit_book import AuditBookActivities
 from activities.contact import ContactActivities, ContactProvider, SimulatedProvider
 from activities.event_store import Appender, EventStore, EventStoreActivities
 from activities.partners import LoggingPartnerGateway, PartnerActivities
@@ -23,10 +24,11 @@ from arrears.db import create_pool
 from arrears.logs import get_logger
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from workflows.audit_book import AuditBookWorkflow
 from workflows.case import CaseWorkflow
 from workflows.stack_check import StackCheckWorkflow
 
-WORKFLOWS: Sequence[type] = (CaseWorkflow, StackCheckWorkflow)
+WORKFLOWS: Sequence[type] = (CaseWorkflow, StackCheckWorkflow, AuditBookWorkflow)
 
 
 def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
@@ -38,11 +40,14 @@ def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
     ]
 
 
-def activities_for(pool: asyncpg.Pool) -> list[Any]:
-    """Every activity, wired to its dependencies (the pool, providers, settings)."""
+def activities_for(pool: asyncpg.Pool, client: Client) -> list[Any]:
+    """Every activity, wired to its dependencies (the pool, the client, providers)."""
+    audit = AuditBookActivities(client, pool)
     return [
         *case_activities(EventStore(pool), SimulatedProvider()),
         StackCheckActivities(pool).record_stack_check,
+        audit.list_audit_cases,
+        audit.audit_cases,
     ]
 
 
@@ -51,7 +56,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(pool),
+        activities=activities_for(pool, client),
         max_concurrent_activities=settings.worker_concurrency,
         max_concurrent_workflow_tasks=settings.worker_concurrency,
     )

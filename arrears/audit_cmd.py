@@ -130,12 +130,13 @@ async def _audit_server(request: AuditRequest, printer: AuditPrinter) -> None:
         raise UsageError("name CASE ids, or use --all, --query or --history")
     settings = Settings()
     client = await connect(settings)
+    named = [_case_id(c) for c in request.cases]
     if request.on_workers:
         from arrears.audit_book import audit_on_workers
 
-        await audit_on_workers(client, settings, request, printer)
+        await audit_on_workers(client, settings, request, named, printer)
         return
-    ids = [_case_id(c) for c in request.cases] or await case_ids(client, request.query or "")
+    ids = named or await case_ids(client, request.query or "")
     options = AuditOptions(request.stuck_after, request.timelines(len(ids)))
     processes = min(request.jobs or cores(), len(ids))
     with _progress(len(ids)) as advance:
