@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -72,4 +73,9 @@ def audit(
         fmt=format, timeline=timeline, jobs=jobs, stuck_after=parse_duration(stuck_after),
         on_workers=on_workers,
     )  # fmt: skip
-    raise typer.Exit(asyncio.run(run_audit(request)))
+    try:
+        code = asyncio.run(run_audit(request))
+    except KeyboardInterrupt:
+        print("arrears: audit interrupted", file=sys.stderr)
+        code = 130
+    raise typer.Exit(code)

@@ -127,5 +127,16 @@ async def reports_in_processes(
             for report in await in_flight.popleft():
                 yield report
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for waiting in in_flight:
+            waiting.cancel()  # their results will never be read
+        stop_processes(pool)
         raise
+
+
+def stop_processes(pool: ProcessPoolExecutor) -> None:
+    """Drop the tasks not started and end the processes now, waiting for them: on Ctrl-C
+    the operator gets the prompt back with nothing left running. (A shutdown alone
+    would let each process finish its tasks, orphaned, after the command has ended.)"""
+    for process in list(pool._processes.values()):  # no public way before Python 3.14
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)  # joins them, closes the queues
