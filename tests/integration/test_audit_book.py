@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -243,3 +244,20 @@ async def test_on_workers_gives_the_same_summary_and_problems_as_one_process(
     assert "2 with problems" in summary(here[2])
     problems = [v for v in verdicts(here[1]) if v[1] == "problems"]
     assert problems == [v for v in verdicts(there[1]) if v[1] == "problems"]
+
+
+async def test_an_exported_case_audits_the_same_from_its_files_with_the_database(
+    stack: Stack, book: Book, tmp_path: Path
+) -> None:
+    untouched = book.ids[-1]
+    code, out, err = await stack.arrears("audit", "export", untouched, "--out", str(tmp_path))
+    assert code == 0, err
+    runs = json.loads(out.splitlines()[-1])["runs"]
+    assert len(runs) >= 2  # the case continued as new at least once
+
+    code, out, err = await stack.arrears(
+        "audit", "--history", *runs, "--reconcile", "--format", "jsonl"
+    )
+
+    assert code == 0, out + err
+    assert by_case(out)[untouched]["verdict"] == "verified"
