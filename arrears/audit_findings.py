@@ -189,43 +189,32 @@ def _unstored(
 ) -> Finding:
     """The finding for a decided event the store does not hold."""
     what = f"event {event.seq} ({event.type})"
-    age = (limits.now - append.scheduled_at).total_seconds()
     if append.outcome == "completed":
         return Finding(
             kind="missing",
             seq=event.seq,
             detail=f"{what} is in the history but not in the event store",
         )
+    age = (limits.now - append.scheduled_at).total_seconds()
+    kind, why = _waiting(append, pending.get(append.activity_id), age, limits)
+    return Finding(kind=kind, seq=event.seq, age_seconds=age, detail=f"{what} {why}")
+
+
+def _waiting(
+    append: Append, running: PendingAppend | None, age: float, limits: Limits
+) -> tuple[Kind, str]:
+    """Whether an append not completed is still in flight or stuck, and why."""
     if append.outcome == "failed":
-        return Finding(
-            kind="stuck",
-            seq=event.seq,
-            age_seconds=age,
-            detail=f"{what} was never stored: its append failed ({append.failure})",
-        )
-    running = pending.get(append.activity_id)
+        return "stuck", f"was never stored: its append failed ({append.failure})"
     if running and running.last_failure and running.attempt >= STUCK_ATTEMPTS:
-        return Finding(
-            kind="stuck",
-            seq=event.seq,
-            age_seconds=age,
-            detail=f"{what} is not stored: its append is failing (attempt "
-            f"{running.attempt}: {running.last_failure})",
+        return "stuck", (
+            f"is not stored: its append is failing (attempt {running.attempt}: "
+            f"{running.last_failure})"
         )
-    if age > limits.stuck_after.total_seconds():
-        return Finding(
-            kind="stuck",
-            seq=event.seq,
-            age_seconds=age,
-            detail=f"{what} has been in flight for {age:.0f} s, over the "
-            f"{limits.stuck_after.total_seconds():.0f} s limit",
-        )
-    return Finding(
-        kind="in_flight",
-        seq=event.seq,
-        age_seconds=age,
-        detail=f"{what} is being appended ({age:.0f} s)",
-    )
+    limit = limits.stuck_after.total_seconds()
+    if age > limit:
+        return "stuck", f"has been in flight for {age:.0f} s, over the {limit:.0f} s limit"
+    return "in_flight", f"is being appended ({age:.0f} s)"
 
 
 def classify(
