@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
+from activities.audit_book import AuditBookActivities
 from activities.contact import ContactActivities, ContactProvider, SimulatedProvider
 from activities.event_store import Appender, EventStore, EventStoreActivities
 from activities.partners import LoggingPartnerGateway, PartnerActivities
@@ -27,10 +28,16 @@ from arrears.logs import get_logger
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from workflows.archive_sweep import ArchiveSweepWorkflow
+from workflows.audit_book import AuditBookWorkflow
 from workflows.case import CaseWorkflow
 from workflows.stack_check import StackCheckWorkflow
 
-WORKFLOWS: Sequence[type] = (CaseWorkflow, StackCheckWorkflow, ArchiveSweepWorkflow)
+WORKFLOWS: Sequence[type] = (
+    CaseWorkflow,
+    StackCheckWorkflow,
+    ArchiveSweepWorkflow,
+    AuditBookWorkflow,
+)
 
 
 def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
@@ -46,10 +53,13 @@ def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
 
 def activities_for(client: Client, pool: asyncpg.Pool) -> list[Any]:
     """Every activity, wired to its dependencies (the client, pool, providers, settings)."""
+    audit = AuditBookActivities(client, pool)
     return [
         *case_activities(EventStore(pool), SimulatedProvider()),
         StackCheckActivities(pool).record_stack_check,
         ArchiveActivities(client, pool).archive_closed_runs,
+        audit.list_audit_cases,
+        audit.audit_cases,
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -161,21 +162,25 @@ class EventStore:
             "SELECT seq, payload, prev_hash, hash FROM case_events WHERE case_id = $1 ORDER BY seq",
             case_id,
         )
-        problems: list[ChainProblem] = []
-        expected_prev, expected_seq = GENESIS, 1
-        for row in rows:
-            if row["seq"] != expected_seq:
-                problems.append(ChainProblem(case_id, expected_seq, "event missing"))
-            if row["prev_hash"] != expected_prev:
-                problems.append(
-                    ChainProblem(case_id, row["seq"], "does not link to the previous event")
-                )
-            if chain_hash(row["prev_hash"], row["payload"]) != row["hash"]:
-                problems.append(
-                    ChainProblem(case_id, row["seq"], "content does not match its hash")
-                )
-            expected_prev, expected_seq = row["hash"], row["seq"] + 1
-        return problems
+        return chain_problems(case_id, rows)
+
+
+def chain_problems(case_id: str, rows: Sequence[Any]) -> list[ChainProblem]:
+    """Every way a case's stored rows (`seq, payload, prev_hash, hash`, in seq order) break
+    the chain; a function of the rows so the audit can check the ones of its snapshot."""
+    problems: list[ChainProblem] = []
+    expected_prev, expected_seq = GENESIS, 1
+    for row in rows:
+        if row["seq"] != expected_seq:
+            problems.append(ChainProblem(case_id, expected_seq, "event missing"))
+        if row["prev_hash"] != expected_prev:
+            problems.append(
+                ChainProblem(case_id, row["seq"], "does not link to the previous event")
+            )
+        if chain_hash(row["prev_hash"], row["payload"]) != row["hash"]:
+            problems.append(ChainProblem(case_id, row["seq"], "content does not match its hash"))
+        expected_prev, expected_seq = row["hash"], row["seq"] + 1
+    return problems
 
 
 async def _project(conn: Conn, case_id: str, event: Event) -> None:

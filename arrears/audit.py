@@ -1,25 +1,36 @@
 """Auditing a case: replay its recorded histories against today's code, rebuild its
 timeline from the histories alone, check each contact attempt's record against POLICY
-§5, and reconcile that timeline with PostgreSQL.
+§5, and reconcile that timeline with a snapshot of PostgreSQL.
 
-Every problem is a sentence naming the case; an empty list means the case verifies.
+Everything found is a `Finding` (kind, seq, detail): in-flight appends are reported but
+are not problems (`arrears.audit_findings` says how a difference is classified).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
-from pydantic import TypeAdapter
-from temporalio.api.enums.v1 import EventType
+from pydantic import BaseModel
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from activities.event_store import EventStore, payload_of
+from arrears.audit_findings import (
+    Append,
+    Finding,
+    Limits,
+    PendingAppend,
+    Verdict,
+    appends_of,
+    classify,
+    decided,
+    payload_json,
+    verdict_of,
+)
+from arrears.audit_store import read_model_findings, read_snapshot
 from domain.contact import record_gaps
 from domain.events import ContactAttempted, Event
 from domain.evolve import fold
@@ -28,18 +39,46 @@ from domain.simulation import Timeline, timeline
 from workflows.case import CaseWorkflow
 from workflows.case_io import CaseInput
 
-_append_events = TypeAdapter(dict[str, Any])
+
+class CaseSource(Protocol):
+    """Where the audit (re-)reads a case's runs and asks about its running appends."""
+
+    async def runs(self, case_id: str) -> list[WorkflowHistory]: ...
+
+    async def pending(self, case_id: str) -> dict[str, PendingAppend]: ...
+
+
+class CaseReport(BaseModel):
+    """One case's audit as data: what `--format jsonl` prints, `--jobs` processes send
+    back and `--on-workers` activities store."""
+
+    case_id: str
+    verdict: Verdict
+    findings: list[Finding]
+    timeline: dict[str, Any] | None = None
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.problem]
+
+    @property
+    def in_flight(self) -> list[Finding]:
+        return [f for f in self.findings if not f.problem]
 
 
 @dataclass
 class CaseAudit:
-    """One case: its runs, the events they decided, and what did not verify."""
+    """One case: its runs, the events they decided, and what the audit found."""
 
     case_id: str
     runs: list[WorkflowHistory]
     events: list[Event] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     case_input: CaseInput | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        return [f.detail for f in self.findings if f.problem]
 
     def timeline(self) -> Timeline:
         # A run lost from Temporal and the archive leaves a gap in the events (a problem
@@ -50,106 +89,76 @@ class CaseAudit:
         assert self.case_input is not None and state.as_of is not None
         return timeline(state, events, account, state.as_of, self.case_input.policy)
 
-
-def _payload_json(payload: Any) -> Any:
-    return json.loads(payload.data.decode("utf-8"))
+    def report(self, with_timeline: bool) -> CaseReport:
+        shown = None
+        if with_timeline and self.events:
+            shown = json.loads(self.timeline().model_dump_json())
+        return CaseReport(
+            case_id=self.case_id,
+            verdict=verdict_of(self.findings),
+            findings=self.findings,
+            timeline=shown,
+        )
 
 
 def case_input_of(history: WorkflowHistory) -> CaseInput:
     first = history.events[0].workflow_execution_started_event_attributes
-    return CaseInput.model_validate(_payload_json(first.input.payloads[0]))
+    return CaseInput.model_validate(payload_json(first.input.payloads[0]))
+
+
+def appends_in(runs: list[WorkflowHistory]) -> list[Append]:
+    return [append for run in runs for append in appends_of(run)]
 
 
 def decided_events(runs: list[WorkflowHistory]) -> tuple[list[Event], list[str]]:
     """The decider's events, read from the inputs of the `append_events` activities the
     workflow scheduled: the history alone, no database. Problems if seqs jump."""
-    from activities.event_store import AppendEvents
-
-    events: list[Event] = []
-    problems: list[str] = []
-    for run in runs:
-        for history_event in run.events:
-            if history_event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                continue
-            attributes = history_event.activity_task_scheduled_event_attributes
-            if attributes.activity_type.name != "append_events":
-                continue
-            request = AppendEvents.model_validate(_payload_json(attributes.input.payloads[0]))
-            for event in request.events:
-                if events and event.seq <= events[-1].seq:
-                    continue  # the same events appended again by a retried step
-                if event.seq != len(events) + 1:
-                    problems.append(f"history skips from event {len(events)} to {event.seq}")
-                events.append(event)
-    return events, problems
+    events, skips = decided(appends_in(runs))
+    return events, [f.detail for f in skips]
 
 
-async def replay(runs: list[WorkflowHistory]) -> list[str]:
+async def replay(runs: list[WorkflowHistory]) -> list[Finding]:
     """Replay every run against the current workflow code; name any divergence."""
     replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
-    problems = []
+    findings = []
     for number, run in enumerate(runs, start=1):
         result = await replayer.replay_workflow(run, raise_on_replay_failure=False)
         if result.replay_failure is not None:
-            problems.append(
-                f"run {number} does not replay on the current code: {result.replay_failure}"
-            )
-    return problems
+            findings.append(Finding(kind="replay", detail=f"run {number} does not replay on "
+                            f"the current code: {result.replay_failure}"))  # fmt: skip
+    return findings
 
 
-async def reconcile(case_id: str, events: list[Event], pool: asyncpg.Pool) -> list[str]:
-    """The history's events against the event store and its read models, both ways."""
-    store = EventStore(pool)
-    problems = [
-        f"event store: event {p.seq} {p.problem}" for p in await store.verify_chain(case_id)
-    ]
-    stored = {e.seq: e for e in await store.events(case_id)}
-    decided = {e.seq: e for e in events}
-    for seq in sorted(decided.keys() - stored.keys()):
-        problems.append(
-            f"event {seq} ({decided[seq].type}) is in the history but not in the event store"
-        )
-    for seq in sorted(stored.keys() - decided.keys()):
-        problems.append(
-            f"event {seq} ({stored[seq].type}) is in the event store but not in the history"
-        )
-    for seq in sorted(decided.keys() & stored.keys()):
-        if payload_of(decided[seq]) != payload_of(stored[seq]):
-            problems.append(
-                f"event {seq} ({decided[seq].type}) differs between the history and the event store"
-            )
-    problems += await _read_models(case_id, events, pool)
-    return problems
+async def reconcile(
+    case_id: str,
+    appends: list[Append],
+    pool: asyncpg.Pool,
+    source: CaseSource | None = None,
+    limits: Limits | None = None,
+) -> list[Finding]:
+    """The history's events against one snapshot of the event store and its read models.
 
-
-async def _read_models(case_id: str, events: list[Event], pool: asyncpg.Pool) -> list[str]:
-    problems: list[str] = []
-    attempts = {
-        r["seq"]
-        for r in await pool.fetch("SELECT seq FROM contact_attempts WHERE case_id = $1", case_id)
+    The snapshot is read after the history, so it holds at least every append the history
+    shows completed; events stored beyond what the history showed are placed by reading
+    the history once more (`source`), and only then called extra. The server is asked
+    about running appends only when some are in flight."""
+    limits = limits or Limits.at_now()
+    snapshot = await read_snapshot(pool, case_id)
+    events = {e.seq: e for e in decided(appends)[0]}
+    placed: dict[int, Event] = {}
+    if source is not None and any(seq > max(events, default=0) for seq in snapshot.events):
+        again, _ = decided(appends_in(await source.runs(case_id)))
+        placed = {e.seq: e for e in again if e.seq not in events}
+    findings = classify(appends, snapshot.events, limits, placed_later=placed)
+    if source is not None and any(not f.problem for f in findings):
+        pending = await source.pending(case_id)
+        findings = classify(appends, snapshot.events, limits, pending, placed)
+    reference = {
+        seq: known
+        for seq, stored in snapshot.events.items()
+        if (known := events.get(seq) or placed.get(seq) or stored) is not None
     }
-    expected = {e.seq for e in events if e.type == "contact_attempted"}
-    for seq in sorted(expected - attempts):
-        problems.append(f"contact attempt {seq} is missing from contact_attempts")
-    for seq in sorted(attempts - expected):
-        problems.append(f"contact_attempts row {seq} has no contact event in the history")
-    for table, kind, field_name in (
-        ("payments", "payment_received", "amount"),
-        ("commissions", "commission_earned", "amount"),
-    ):
-        rows = {
-            r["seq"]: Decimal(r[field_name])
-            for r in await pool.fetch(
-                f"SELECT seq, {field_name} FROM {table} WHERE case_id = $1", case_id
-            )
-        }
-        wanted = {e.seq: getattr(e, field_name) for e in events if e.type == kind}
-        for seq in sorted(wanted.keys() | rows.keys()):
-            if wanted.get(seq) != rows.get(seq):
-                problems.append(
-                    f"{table} row {seq}: history says {wanted.get(seq)}, table says {rows.get(seq)}"
-                )
-    return problems
+    return snapshot.chain + findings + read_model_findings(reference, snapshot)
 
 
 def record_problems(events: list[Event], policy: Policy) -> list[str]:
@@ -163,17 +172,27 @@ def record_problems(events: list[Event], policy: Policy) -> list[str]:
 
 
 async def audit_case(
-    case_id: str, runs: list[WorkflowHistory], pool: asyncpg.Pool | None
+    case_id: str,
+    runs: list[WorkflowHistory],
+    pool: asyncpg.Pool | None,
+    source: CaseSource | None = None,
+    limits: Limits | None = None,
 ) -> CaseAudit:
+    """Replay, rebuild and (with a pool) reconcile one case whose runs were read just
+    now; `source` re-reads them and describes the running workflow when needed."""
     audit = CaseAudit(case_id=case_id, runs=runs)
     if not runs:
-        audit.problems.append("no history found")
+        audit.findings.append(Finding(kind="history", detail="no history found"))
         return audit
     audit.case_input = case_input_of(runs[0])
-    audit.problems += await replay(runs)
-    audit.events, skipped = decided_events(runs)
-    audit.problems += skipped
-    audit.problems += record_problems(audit.events, audit.case_input.policy)
+    audit.findings += await replay(runs)
+    appends = appends_in(runs)
+    audit.events, skipped = decided(appends)
+    audit.findings += skipped
+    audit.findings += [
+        Finding(kind="record", detail=problem)
+        for problem in record_problems(audit.events, audit.case_input.policy)
+    ]
     if pool is not None:
-        audit.problems += await reconcile(case_id, audit.events, pool)
+        audit.findings += await reconcile(case_id, appends, pool, source, limits)
     return audit

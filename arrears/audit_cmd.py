@@ -1,32 +1,44 @@
 """`arrears audit`: replay, rebuild and reconcile cases, from the server or from files.
 
     arrears audit CASE...                  cases on the configured Temporal server
-    arrears audit --all | --query 'ArrearsStage = "legal"'
+    arrears audit --all | --query 'ArrearsStage = "legal"'   [--jobs N | --on-workers]
     arrears audit --history FILE...        exported histories (add --reconcile for PostgreSQL)
     arrears audit export CASE --out DIR    every run's history and the rebuilt timeline
 
-Exit code 0 when every case verifies, 1 with a report of each problem.
+Exit code 0 when no case has a problem (appends in flight are not problems), 1 with a
+report of each problem.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-import asyncpg
 from rich.console import Console
-from rich.table import Table
-from temporalio.client import Client, WorkflowHistory
+from rich.progress import Progress
 
-from arrears.archive import RunArchive, case_runs
-from arrears.audit import CaseAudit, audit_case, case_input_of
+from arrears.audit import audit_case
+from arrears.audit_findings import STUCK_AFTER
+from arrears.audit_jobs import (
+    audit_chunk,
+    audit_files,
+    audit_files_chunk,
+    reports_in_processes,
+    start_process,
+)
+from arrears.audit_output import AuditPrinter
+from arrears.audit_runner import AuditOptions, Auditor, ServerSource, case_ids
 from arrears.db import create_pool
 from arrears.errors import UsageError
 from arrears.histories import read_history, write_runs
 from arrears.settings import Settings
+from arrears.spawned import cores, process_pool
 from arrears.stack.temporal import connect
 
 
@@ -34,82 +46,140 @@ def _case_id(value: str) -> str:
     return value if value.startswith("case-") else f"case-{value}"
 
 
-async def _case_ids(client: Client, pool: asyncpg.Pool, query: str) -> list[str]:
-    """The cases a visibility query finds; with no query (`--all`), also every case whose
-    runs are only in the archive any more (a query cannot be run against the archive)."""
-    seen: dict[str, None] = {}
-    async for execution in client.list_workflows(
-        f'WorkflowType = "Case" AND ({query})' if query else 'WorkflowType = "Case"'
-    ):
-        seen.setdefault(execution.id, None)
-    if not query:
-        seen.update(dict.fromkeys(await RunArchive(pool).workflow_ids()))
-    return sorted(seen)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
 
-async def _audit_from_everywhere(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseAudit:
-    """Audit a case's runs from Temporal and the archive; the archive's own problems (an
-    altered row, a run in neither place) are the case's problems."""
-    found = await case_runs(client, pool, case_id)
-    audit = await audit_case(case_id, found.histories, pool)
-    audit.problems[:0] = found.problems
-    return audit
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `15m`, `2h` or a number of seconds; anything else is bad usage."""
+    found = _DURATION.match(text.strip())
+    if not found:
+        raise UsageError(f"--stuck-after {text!r} is not a duration such as 90s, 15m or 2h")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600}[found.group(2)]
+    return timedelta(seconds=float(found.group(1)) * unit)
 
 
-def _group_history_files(files: Sequence[Path]) -> dict[str, list[WorkflowHistory]]:
-    """Runs grouped by file stem (`STEM.run-NN.json`, as `audit export` writes them), in
-    run order."""
-    grouped: dict[str, list[WorkflowHistory]] = {}
+@dataclass(frozen=True)
+class AuditRequest:
+    """What the operator asked `arrears audit` for."""
+
+    cases: Sequence[str] = ()
+    all_cases: bool = False
+    query: str | None = None
+    history: bool = False
+    reconcile: bool = False
+    fmt: str = "table"
+    timeline: bool = False
+    jobs: int = 1
+    stuck_after: timedelta = STUCK_AFTER
+    on_workers: bool = False
+
+    def timelines(self, cases: int) -> bool:
+        """Timelines are printed when asked for, or for a single named case."""
+        return self.timeline or (cases == 1 and not self.all_cases and not self.query)
+
+
+def _group_history_files(files: Sequence[Path]) -> list[list[Path]]:
+    """Run files grouped by case (file stem `STEM.run-NN.json`, as `audit export` writes
+    them), each group in run order; an unreadable file is bad usage."""
+    grouped: dict[str, list[Path]] = {}
     for path in sorted(files):
         try:
-            history = read_history(path)
+            read_history(path)
         except (OSError, ValueError, KeyError) as err:
             raise UsageError(f"{path}: not an exported workflow history: {err}") from None
-        grouped.setdefault(path.name.split(".run-")[0], []).append(history)
-    return grouped
+        grouped.setdefault(path.name.split(".run-")[0], []).append(path)
+    return list(grouped.values())
 
 
-async def run_audit(
-    cases: Sequence[str], all_cases: bool, query: str | None, history: bool,
-    reconcile: bool, fmt: str,
-) -> int:  # fmt: skip
-    settings = Settings()
-    pool: asyncpg.Pool | None = None
-    audits: list[CaseAudit] = []
+async def run_audit(request: AuditRequest) -> int:
+    if request.jobs < 0:
+        raise UsageError("--jobs must be 0 (one per core) or more")
+    printer = AuditPrinter(request.fmt)
+    if request.history:
+        await _audit_files(request, printer)
+    else:
+        await _audit_server(request, printer)
+    printer.finish()
+    return 1 if printer.summary.problems else 0
+
+
+async def _audit_files(request: AuditRequest, printer: AuditPrinter) -> None:
+    if not request.cases:
+        raise UsageError("--history needs at least one FILE")
+    cases = _group_history_files([Path(c) for c in request.cases])
+    options = AuditOptions(request.stuck_after, request.timelines(len(cases)))
+    processes = min(request.jobs or cores(), len(cases))
+    if processes > 1:
+        with process_pool(processes, start_process) as pool:
+            async for report in reports_in_processes(
+                pool, processes, audit_files_chunk, cases, options, request.reconcile
+            ):
+                printer.add(report)
+        return
+    db = await create_pool(Settings().db_url, max_size=2) if request.reconcile else None
     try:
-        if history:
-            if not cases:
-                raise UsageError("--history needs at least one FILE")
-            grouped = _group_history_files([Path(c) for c in cases])
-            if reconcile:
-                pool = await create_pool(settings.db_url, max_size=2)
-            for runs in grouped.values():
-                case_id = case_input_of(runs[0]).case_id
-                audits.append(await audit_case(case_id, runs, pool))
-        else:
-            if not cases and not all_cases and not query:
-                raise UsageError("name CASE ids, or use --all, --query or --history")
-            client = await connect(settings)
-            pool = await create_pool(settings.db_url, max_size=2)
-            ids = [_case_id(c) for c in cases] or await _case_ids(client, pool, query or "")
-            for case_id in ids:
-                audits.append(await _audit_from_everywhere(client, pool, case_id))
+        for paths in cases:
+            printer.add(await audit_files(paths, options, db))
     finally:
-        if pool is not None:
-            await pool.close()
-    _print(audits, fmt)
-    return 1 if any(a.problems for a in audits) else 0
+        if db is not None:
+            await db.close()
+
+
+async def _audit_server(request: AuditRequest, printer: AuditPrinter) -> None:
+    if not request.cases and not request.all_cases and not request.query:
+        raise UsageError("name CASE ids, or use --all, --query or --history")
+    settings = Settings()
+    client = await connect(settings)
+    named = [_case_id(c) for c in request.cases]
+    if request.on_workers:
+        from arrears.audit_book import audit_on_workers
+
+        await audit_on_workers(client, settings, request, named, printer)
+        return
+    if not named:
+        db = await create_pool(settings.db_url, max_size=2)
+        try:
+            named = await case_ids(client, request.query or "", db)
+        finally:
+            await db.close()
+    ids = named
+    options = AuditOptions(request.stuck_after, request.timelines(len(ids)))
+    processes = min(request.jobs or cores(), len(ids))
+    with _progress(len(ids)) as advance:
+        if processes > 1:
+            with process_pool(processes, start_process) as pool:
+                async for report in reports_in_processes(
+                    pool, processes, audit_chunk, ids, options
+                ):
+                    printer.add(report)
+                    advance()
+            return
+        db = await create_pool(settings.db_url, max_size=2)
+        try:
+            auditor = Auditor(client, db, options)
+            for case_id in ids:
+                printer.add(await auditor.audit(case_id))
+                advance()
+        finally:
+            await db.close()
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr when it is a terminal and there is more than one case."""
+    if total < 2 or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("auditing", total=total)
+        yield lambda: progress.advance(task)
 
 
 async def export_case(case: str, out: Path) -> int:
     settings = Settings()
     client = await connect(settings)
     case_id = _case_id(case)
-    pool = await create_pool(settings.db_url, max_size=2)
-    try:
-        runs = (await case_runs(client, pool, case_id)).histories
-    finally:
-        await pool.close()
+    runs = await ServerSource(client).runs(case_id)
     if not runs:
         print(f"arrears: no such case: {case_id}", file=sys.stderr)
         return 1
@@ -123,52 +193,3 @@ async def export_case(case: str, out: Path) -> int:
         )
     )
     return 0
-
-
-def _print(audits: list[CaseAudit], fmt: str) -> None:
-    if fmt == "json":
-        document = [
-            {
-                "case_id": a.case_id,
-                "verified": not a.problems,
-                "problems": a.problems,
-                "timeline": json.loads(a.timeline().model_dump_json()) if a.events else None,
-            }
-            for a in audits
-        ]
-        print(json.dumps(document, ensure_ascii=False, indent=2))
-        return
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(("case_id", "seq", "at", "type", "details"))
-        for a in audits:
-            for event in a.timeline().events if a.events else []:
-                details = {k: v for k, v in event.items() if k not in ("seq", "at", "type")}
-                writer.writerow(
-                    (
-                        a.case_id,
-                        event["seq"],
-                        event["at"],
-                        event["type"],
-                        json.dumps(details, ensure_ascii=False),
-                    )
-                )
-        for a in audits:
-            for problem in a.problems:
-                print(f"arrears: {a.case_id}: {problem}", file=sys.stderr)
-        return
-    console = Console()
-    for a in audits:
-        table = Table(title=f"{a.case_id}: {'verified' if not a.problems else 'PROBLEMS'}")
-        for column in ("seq", "at", "type", "details"):
-            table.add_column(column)
-        for event in a.timeline().events if a.events else []:
-            shown = ", ".join(
-                f"{k}={v}"
-                for k, v in event.items()
-                if k not in ("seq", "at", "type", "account") and v not in (None, [], {})
-            )
-            table.add_row(str(event["seq"]), event["at"], event["type"], shown[:120])
-        console.print(table)
-        for problem in a.problems:
-            console.print(f"[red]problem[/]: {a.case_id}: {problem}")

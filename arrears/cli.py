@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from arrears.archive_cmd import archive_command
+from arrears.audit_cli import audit
 from arrears.errors import ArrearsError, NotYetAvailable, UsageError
 from arrears.logs import configure_logging
 from arrears.settings import Settings, load_settings
@@ -278,42 +279,7 @@ def simulate(
         print(f"arrears: {line}", file=sys.stderr)
 
 
-@app.command(context_settings={"allow_interspersed_args": True})
-def audit(
-    cases: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="CASE ids (or account ids); with --history: history FILEs; "
-            "`export CASE` writes a case's histories and timeline to --out."
-        ),
-    ] = None,
-    all_cases: Annotated[bool, typer.Option("--all", help="Every case on the server.")] = False,
-    query: Annotated[
-        str | None, typer.Option(help="A visibility query, e.g. 'ArrearsStage = \"legal\"'.")
-    ] = None,
-    history: Annotated[
-        bool, typer.Option("--history", help="CASE arguments are exported history files.")
-    ] = False,
-    reconcile: Annotated[
-        bool, typer.Option(help="With --history: also reconcile with PostgreSQL.")
-    ] = False,
-    format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
-    out: Annotated[Path | None, typer.Option(help="Folder for `audit export`.")] = None,
-) -> None:
-    """Replay each case's histories against the current code, rebuild its timeline from
-    the histories alone, check each contact attempt's record (POLICY §5: a recording on
-    every call, two collectors on a visit), and reconcile it with the event store. Exit 1
-    on any problem."""
-    from arrears.audit_cmd import export_case, run_audit
-
-    args = list(cases or [])
-    if args[:1] == ["export"]:
-        if len(args) != 2 or out is None:
-            raise UsageError("usage: arrears audit export CASE --out DIR")
-        raise typer.Exit(asyncio.run(export_case(args[1], out)))
-    if format not in ("table", "json", "csv"):
-        raise UsageError(f"unknown --format {format!r}: use table, json or csv")
-    raise typer.Exit(asyncio.run(run_audit(args, all_cases, query, history, reconcile, format)))
+app.command(context_settings={"allow_interspersed_args": True})(audit)
 
 
 @app.command(name="import")

@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import multiprocessing
-import os
-import signal
 from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +20,7 @@ from pydantic import ValidationError
 from arrears.errors import ArrearsError, UsageError
 from arrears.placement_file import read_placements
 from arrears.policies import load_policy
+from arrears.spawned import cores, process_pool
 from domain.errors import DomainError
 from domain.placement import PlacementRow, row_errors
 from domain.policy import Policy
@@ -163,7 +161,7 @@ def run_portfolio(
                 continue
             yield record.row
 
-    processes = jobs or _cores()
+    processes = jobs or cores()
     try:
         if processes == 1:
             tally = simulate_accounts(rows(), start, months, seed, policy)
@@ -188,12 +186,7 @@ def simulate_in_processes(
     the tallies are merged in file order (any order gives the same report)."""
     total = Tally(start, months)
     in_flight: deque[Future[Tally]] = deque()
-    # Spawned, not forked: the CLI process has the Temporal SDK's native threads running
-    # (`install_runtime`), and a fork copies whatever locks they hold at that moment.
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        processes, mp_context=spawn, initializer=_leave_interrupts_to_the_parent
-    ) as pool:
+    with process_pool(processes) as pool:
         try:
             for chunk in _chunks(rows, CHUNK):
                 in_flight.append(pool.submit(simulate_accounts, chunk, start, months, seed, policy))
@@ -208,18 +201,6 @@ def simulate_in_processes(
     return total
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Workers ignore Ctrl-C: the parent stops the pool, and the operator sees one
-    message, not a traceback from every process."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _chunks(rows: Iterator[PlacementRow], size: int) -> Iterator[list[PlacementRow]]:
     while chunk := list(islice(rows, size)):
         yield chunk
-
-
-def _cores() -> int:
-    """The cores this process may run on (its affinity where the system has one)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else (os.cpu_count() or 1)

@@ -1,4 +1,5 @@
-"""Run `arrears` as a real process, the way an operator does, and watch what it prints."""
+"""Run `arrears` as a real process, the way an operator does, and watch what it prints;
+and a whole stack (`arrears up` and one `arrears worker`) for a module's tests."""
 
 from __future__ import annotations
 
@@ -8,21 +9,27 @@ import os
 import re
 import signal
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import psutil
 import pytest
 from temporalio.client import Client
 
+from arrears.db import create_pool
+from arrears.settings import Settings
+from arrears.stack.temporal import connect
 from domain.intake import open_case
 from domain.placement import PlacementRow
 from domain.policy import Policy
+from domain.state import CaseState
 from tests.support import free_ports
 from workflows.case import CaseWorkflow
-from workflows.case_io import BusinessClock, CaseInput
+from workflows.case_io import BusinessClock, CaseInput, CaseView
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
 
@@ -164,3 +171,70 @@ async def run_cases_for(
         )
     for row in rows:
         await client.get_workflow_handle(row.case_id).result()
+
+
+# --- a whole stack for a module -------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    """A running stack: the environment of its `arrears` processes, a client, a pool (the
+    application's, with its JSONB codecs), the worker's task queue, the superuser URL."""
+
+    env: dict[str, str]
+    client: Client
+    pool: asyncpg.Pool
+    task_queue: str
+    pg_url: str
+
+    async def arrears(self, *args: str, **env: str) -> tuple[int, str, str]:
+        return await run_arrears(*args, env=self.env | env)
+
+    async def view(self, case_id: str) -> CaseView:
+        view: CaseView = await self.client.get_workflow_handle(case_id).query(
+            "state", result_type=CaseView
+        )
+        return view
+
+    async def state(self, case_id: str) -> CaseState:
+        return (await self.view(case_id)).state
+
+
+async def _stop(handle: ArrearsProcess, sig: int) -> None:
+    if handle.process.returncode is not None:
+        return
+    try:
+        await handle.stop(sig, timeout=60)
+    except TimeoutError:
+        for child in handle.descendants():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        handle.process.kill()
+        await handle.process.wait()
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """`arrears up` and one `arrears worker` for the whole module, stopped in order."""
+    stack_env = StackEnv(home=tmp_path_factory.mktemp("supervisors") / "arrears-home")
+    queue = f"supervisors-{uuid.uuid4().hex[:8]}"
+    env = stack_env.as_env() | {"ARREARS_TASK_QUEUE": queue}
+    up = await start_arrears("up", env=env)
+    worker: ArrearsProcess | None = None
+    try:
+        pg_url = (await up.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
+        await up.wait_for_line(r"^Ready\.")
+        worker = await start_arrears("worker", env=env)
+        settings = Settings(
+            temporal_port=stack_env.temporal_port, pg_port=stack_env.pg_port, task_queue=queue
+        )
+        client = await connect(settings)
+        pool = await create_pool(pg_url, max_size=4)
+        try:
+            yield Stack(env=env, client=client, pool=pool, task_queue=queue, pg_url=pg_url)
+        finally:
+            await pool.close()
+    finally:
+        if worker is not None:
+            await _stop(worker, signal.SIGTERM)
+        await _stop(up, signal.SIGINT)

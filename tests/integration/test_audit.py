@@ -4,13 +4,16 @@ case and the problem."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import psutil
 import pytest
 
 from arrears.audit import audit_case
@@ -19,7 +22,7 @@ from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from domain.placement import PlacementRow
-from tests.integration.conftest import StackEnv, run_arrears, run_cases_for
+from tests.integration.conftest import ARREARS, StackEnv, run_arrears, run_cases_for
 
 pytestmark = pytest.mark.integration
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.run-*.json"))
@@ -27,13 +30,26 @@ HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.run-*.json"
 
 async def test_the_golden_histories_verify_with_arrears_audit_history(stack_env: StackEnv) -> None:
     code, out, err = await run_arrears(
-        "audit", "--history", *map(str, HISTORIES), "--format", "json", env=stack_env.as_env()
+        "audit",
+        "--history",
+        *map(str, HISTORIES),
+        "--format",
+        "json",
+        "--timeline",
+        env=stack_env.as_env(),
     )
     assert code == 0, err
     report = json.loads(out)
     cases = {p.name.split(".run-")[0] for p in HISTORIES}
     assert len(report) == len(cases) >= 3 and all(case["verified"] for case in report)
     assert all(case["timeline"]["events"][0]["type"] == "case_opened" for case in report)
+
+    code, out_in_two, err = await run_arrears(
+        "audit", "--history", *map(str, HISTORIES), "--format", "json", "--timeline",
+        "--jobs", "2", env=stack_env.as_env(),
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out_in_two) == report  # the same cases, verdicts and timelines, in order
 
 
 async def test_code_that_decides_differently_fails_the_replay(
@@ -74,7 +90,7 @@ async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
     await run_cases_for(client, queue, rows, origin, days=330)
     ids = [row.case_id for row in rows]
 
-    code, out, err = await run_arrears("audit", *ids, "--format", "json", env=env)
+    code, out, err = await run_arrears("audit", *ids, "--format", "json", "--timeline", env=env)
     assert code == 0, out + err
     report = json.loads(out)
     assert [c["verified"] for c in report] == [True] * len(ids)
@@ -120,3 +136,40 @@ async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
     )
     untouched = set(ids) - {tampered["case_id"], lost["case_id"]}
     assert all(problems[case_id] == [] for case_id in untouched)
+
+
+def copies_of_the_live_history(folder: Path, cases: int) -> list[str]:
+    """The golden `live` case's run files, `cases` times over under different names."""
+    written = []
+    for n in range(cases):
+        for path in HISTORIES:
+            if path.name.startswith("golden-live"):
+                copy = folder / f"case{n}.{path.name.split('.', 1)[1]}"
+                copy.write_bytes(path.read_bytes())
+                written.append(str(copy))
+    return written
+
+
+async def test_ctrl_c_stops_an_audit_in_processes_and_every_process_it_started(
+    tmp_path: Path,
+) -> None:
+    files = copies_of_the_live_history(tmp_path, 24)  # far more than is done before Ctrl-C
+    process = await asyncio.create_subprocess_exec(
+        ARREARS, "audit", "--history", *files,
+        "--jobs", "2", "--format", "jsonl",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        # An interactive shell's Ctrl-C, even when the tests run where SIGINT is ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    first = await asyncio.wait_for(process.stdout.readline(), 120)  # the processes are working
+    assert json.loads(first)["verdict"] == "verified"
+    started = psutil.Process(process.pid).children(recursive=True)
+
+    process.send_signal(signal.SIGINT)
+    rest, err = await asyncio.wait_for(process.communicate(), 60)
+
+    assert process.returncode == 130
+    assert err.decode().strip() == "arrears: audit interrupted"
+    assert len(rest.splitlines()) < 23  # it stopped, it did not finish
+    assert not [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

@@ -11,39 +11,25 @@ changes only when a test changes it. Every override kind gets a case of its own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import signal
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import psutil
 import pytest
 from pydantic import TypeAdapter
-from temporalio.client import Client
 
-from arrears.settings import Settings
-from arrears.stack.temporal import connect
 from domain.commands import Override
 from domain.intake import open_case
 from domain.localtime import zone
 from domain.placement import PlacementRow
 from domain.policy import Policy
-from domain.state import CaseState
-from tests.integration.conftest import (
-    ArrearsProcess,
-    StackEnv,
-    run_arrears,
-    start_arrears,
-)
+from tests.integration.conftest import Stack
 from tests.support import free_port, wait_until
 from workflows.case import CaseWorkflow
-from workflows.case_io import BusinessClock, CaseInput, CaseView, OverrideRequest, OverrideResult
+from workflows.case_io import BusinessClock, CaseInput, OverrideRequest, OverrideResult
 
 pytestmark = pytest.mark.integration
 
@@ -56,66 +42,6 @@ RUN = str(uuid.uuid4().int)[:8]  # account ids of this module's run (the stack i
 
 
 # --- the stack and its cases ---------------------------------------------------------------
-
-
-@dataclass
-class Stack:
-    env: dict[str, str]
-    client: Client
-    pool: asyncpg.Pool
-    task_queue: str
-
-    async def arrears(self, *args: str, **env: str) -> tuple[int, str, str]:
-        return await run_arrears(*args, env=self.env | env)
-
-    async def view(self, case_id: str) -> CaseView:
-        view: CaseView = await self.client.get_workflow_handle(case_id).query(
-            "state", result_type=CaseView
-        )
-        return view
-
-    async def state(self, case_id: str) -> CaseState:
-        return (await self.view(case_id)).state
-
-
-async def _stop(handle: ArrearsProcess, sig: int) -> None:
-    if handle.process.returncode is not None:
-        return
-    try:
-        await handle.stop(sig, timeout=60)
-    except TimeoutError:
-        for child in handle.descendants():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                child.kill()
-        handle.process.kill()
-        await handle.process.wait()
-
-
-@pytest.fixture(scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    """`arrears up` and one `arrears worker` for the whole module, stopped in order."""
-    stack_env = StackEnv(home=tmp_path_factory.mktemp("supervisors") / "arrears-home")
-    queue = f"supervisors-{uuid.uuid4().hex[:8]}"
-    env = stack_env.as_env() | {"ARREARS_TASK_QUEUE": queue}
-    up = await start_arrears("up", env=env)
-    worker: ArrearsProcess | None = None
-    try:
-        pg_url = (await up.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
-        await up.wait_for_line(r"^Ready\.")
-        worker = await start_arrears("worker", env=env)
-        settings = Settings(
-            temporal_port=stack_env.temporal_port, pg_port=stack_env.pg_port, task_queue=queue
-        )
-        client = await connect(settings)
-        pool = await asyncpg.create_pool(pg_url, min_size=1, max_size=4)
-        try:
-            yield Stack(env=env, client=client, pool=pool, task_queue=queue)
-        finally:
-            await pool.close()
-    finally:
-        if worker is not None:
-            await _stop(worker, signal.SIGTERM)
-        await _stop(up, signal.SIGINT)
 
 
 def account(name: str) -> str:
