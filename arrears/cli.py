@@ -25,6 +25,8 @@ from arrears.archive_cmd import archive_command
 from arrears.audit_cli import audit
 from arrears.errors import ArrearsError, NotYetAvailable, UsageError
 from arrears.logs import configure_logging
+from arrears.overrides_cmd import override_command, retry_append_command
+from arrears.payments_cmd import payments_command
 from arrears.settings import Settings, load_settings
 from arrears.stack.temporal import install_runtime
 
@@ -309,71 +311,11 @@ def import_(
     raise typer.Exit(code)
 
 
-_CaseArg = Annotated[str, typer.Argument(help="Account id, or case id (case-<account_id>).")]
-_Text = str | None
+app.command(name="override")(override_command)
+app.command(name="retry-append")(retry_append_command)
 
 
-@app.command(name="override")
-def override_command(
-    case: _CaseArg,
-    action: Annotated[
-        str,
-        typer.Argument(
-            help="promise-to-pay, installment-plan, waiver, settlement, pause, resume, "
-            "cease-contact, dispute-open, dispute-resolve, escalate, early-placement, "
-            "package-placement, recall, legal-milestone or close."
-        ),
-    ],
-    actor: Annotated[_Text, typer.Option(help="Id of who gives it (never a name).")] = None,
-    role: Annotated[_Text, typer.Option(help="collector, supervisor, manager or auditor.")] = None,
-    reason: Annotated[_Text, typer.Option(help="Why (recorded with the override).")] = None,
-    amount: Annotated[_Text, typer.Option(help="promise-to-pay, waiver, settlement.")] = None,
-    on: Annotated[_Text, typer.Option("--date", help="promise-to-pay: YYYY-MM-DD.")] = None,
-    installments: Annotated[_Text, typer.Option(help="installment-plan: 2-60.")] = None,
-    first_due: Annotated[_Text, typer.Option(help="installment-plan: YYYY-MM-DD.")] = None,
-    until: Annotated[_Text, typer.Option(help="pause: last day (optional).")] = None,
-    to_stage: Annotated[_Text, typer.Option(help="escalate: phone ... legal.")] = None,
-    agency: Annotated[_Text, typer.Option(help="early- or package-placement.")] = None,
-    rate: Annotated[_Text, typer.Option(help="package-placement: e.g. 0.40.")] = None,
-    milestone: Annotated[_Text, typer.Option(help="legal-milestone: e.g. suit_filed.")] = None,
-    outcome: Annotated[_Text, typer.Option(help="close: closed or written_off.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-) -> None:
-    """Send a supervisor override to a running case; print the events it caused."""
-    from arrears.overrides_cmd import run_override
-
-    options = {
-        "amount": amount,
-        "date": on,
-        "installments": installments,
-        "first_due": first_due,
-        "until": until,
-        "to_stage": to_stage,
-        "agency": agency,
-        "rate": rate,
-        "milestone": milestone,
-        "outcome": outcome,
-    }
-    for line in run_override(
-        case, action, actor=actor, role=role, reason=reason, options=options, as_json=as_json
-    ):
-        _say(line)
-
-
-@app.command(name="payments")
-def payments_command(
-    file: Annotated[
-        Path, typer.Argument(help="CSV or JSON Lines: account_id, amount, date, reference.")
-    ],
-) -> None:
-    """Post a payments file to the cases (one `payment` signal a row). The last line of
-    stdout is the JSON summary; exit code 1 if any row was rejected or had no case."""
-    from arrears.payments_cmd import run_payments
-
-    lines, code = run_payments(file)
-    for line in lines:
-        _say(line)
-    raise typer.Exit(code)
+app.command(name="payments")(payments_command)
 
 
 @app.command(name="status")
@@ -395,7 +337,7 @@ def purge_command(
     before: Annotated[str, typer.Option(help="YYYY-MM-DD: purge cases closed long before it.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would go.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Purge, and record it.")] = False,
-    actor: Annotated[_Text, typer.Option(help="Id of who runs it (never a name).")] = None,
+    actor: Annotated[str | None, typer.Option(help="Id of who runs it (never a name).")] = None,
 ) -> None:
     """Remove the personal data of cases closed longer ago than the policy's retention
     (events, read models and money stay). The last line of stdout is the JSON summary."""

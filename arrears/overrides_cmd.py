@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
+import typer
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
@@ -41,9 +43,10 @@ from arrears.case_client import (
 from arrears.errors import ArrearsError, ServiceUnavailable, UsageError
 from arrears.settings import Settings
 from domain.commands import Override
+from domain.events import Actor
 from domain.money import parse_amount
 from workflows.case import OUTCOME
-from workflows.case_io import OverrideRequest, OverrideResult
+from workflows.case_io import OverrideRequest, OverrideResult, RetryAppend
 
 #: The whole override, validator and handler, must be answered within this time; without
 #: a worker Temporal would hold the request until one starts.
@@ -172,10 +175,22 @@ def build_override(
         raise UsageError(f"{option(field)}: {first['msg'][:1].lower()}{first['msg'][1:]}") from None
 
 
+def new_request_id() -> str:
+    """One id per override a person gives (per invocation): the update's id in Temporal
+    and `OverrideRequest.id` in the case, so that sent twice it is applied once."""
+    return f"override-{uuid.uuid4().hex}"
+
+
 async def send_override(
-    client: Client, case_id: str, override: Any, *, timeout: float = UPDATE_TIMEOUT
+    client: Client,
+    case_id: str,
+    override: Any,
+    *,
+    timeout: float = UPDATE_TIMEOUT,
+    request_id: str | None = None,
 ) -> OverrideResult:
     """Send the update; map a refusal to `OverrideRefused` and a silent case to exit 3."""
+    request_id = request_id or new_request_id()
     handle = client.get_workflow_handle(case_id)
     with temporal_errors(case_id):
         description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
@@ -187,7 +202,8 @@ async def send_override(
             result: OverrideResult = await asyncio.wait_for(
                 handle.execute_update(
                     "override",
-                    OverrideRequest(override=override),
+                    OverrideRequest(override=override, id=request_id),
+                    id=request_id,
                     result_type=OverrideResult,
                     rpc_timeout=timedelta(seconds=timeout + 5),
                 ),
@@ -251,11 +267,13 @@ def event_line(event: Mapping[str, Any]) -> str:
     return f"{event.get('seq', '?'):>5}  {event.get('type', '?'):<22} {fields}".rstrip()
 
 
-async def _run(settings: Settings, case_id: str, override: Any, as_json: bool) -> list[str]:
+async def _run(
+    settings: Settings, case_id: str, override: Any, as_json: bool, request_id: str | None
+) -> list[str]:
     from arrears.stack.temporal import connect
 
     client = await connect(settings)
-    result = await send_override(client, case_id, override)
+    result = await send_override(client, case_id, override, request_id=request_id)
     if as_json:
         return [json.dumps({"case_id": case_id, "events": result.events}, default=str)]
     return [f"{case_id}: {override.kind} applied", *map(event_line, result.events)]
@@ -270,8 +288,106 @@ def run_override(
     reason: str | None,
     options: Mapping[str, str | None],
     as_json: bool = False,
+    request_id: str | None = None,
 ) -> list[str]:
     """The lines to print for `arrears override`; raises an `ArrearsError` otherwise."""
     override = build_override(action, actor, role, reason, options)
     case_id = resolve_case_id(case)
-    return asyncio.run(_run(Settings(), case_id, override, as_json))
+    if request_id is not None and not 1 <= len(request_id.strip()) <= 128:
+        raise UsageError("--id: must be 1 to 128 characters")
+    return asyncio.run(
+        _run(Settings(), case_id, override, as_json, request_id and request_id.strip())
+    )
+
+
+async def _retry_append(case_id: str, request: RetryAppend) -> None:
+    from arrears.stack.temporal import connect
+
+    settings = Settings()
+    client = await connect(settings)
+    handle = client.get_workflow_handle(case_id)
+    with temporal_errors(case_id):
+        description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
+        await require_worker(client, description.task_queue, "nothing was sent")
+        try:
+            await handle.execute_update(
+                "retry_append", request, rpc_timeout=timedelta(seconds=UPDATE_TIMEOUT)
+            )
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == "OverrideRejected":
+                raise OverrideRefused(cause.message) from None
+            raise ArrearsError(f"the retry failed in {case_id}: {cause or err}") from None
+
+
+def retry_append_command(
+    case: Annotated[str, typer.Argument(help="Account id, or case id (case-<account_id>).")],
+    actor: Annotated[str, typer.Option(help="Id of the supervisor or manager.")],
+    role: Annotated[str, typer.Option(help="supervisor or manager.")],
+    reason: Annotated[str, typer.Option(help="What was found in the store, and done.")],
+) -> None:
+    """Restart a case stopped on an event store conflict (`arrears status` shows it), once
+    the store has been looked at: the stopped append is tried again."""
+    try:
+        request = RetryAppend(
+            actor=Actor.model_validate({"id": actor.strip(), "role": role.strip().lower()}),
+            reason=reason.strip(),
+        )
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        raise UsageError(f"--{first['loc'][-1]}: {first['msg']}") from None
+    case_id = resolve_case_id(case)
+    asyncio.run(_retry_append(case_id, request))
+    print(f"{case_id}: the append is being retried", flush=True)
+
+
+_CaseArg = Annotated[str, typer.Argument(help="Account id, or case id (case-<account_id>).")]
+_Text = str | None
+
+
+def override_command(
+    case: _CaseArg,
+    action: Annotated[
+        str,
+        typer.Argument(
+            help="promise-to-pay, installment-plan, waiver, settlement, pause, resume, "
+            "cease-contact, dispute-open, dispute-resolve, escalate, early-placement, "
+            "package-placement, recall, legal-milestone or close."
+        ),
+    ],
+    actor: Annotated[_Text, typer.Option(help="Id of who gives it (never a name).")] = None,
+    role: Annotated[_Text, typer.Option(help="collector, supervisor, manager or auditor.")] = None,
+    reason: Annotated[_Text, typer.Option(help="Why (recorded with the override).")] = None,
+    amount: Annotated[_Text, typer.Option(help="promise-to-pay, waiver, settlement.")] = None,
+    on: Annotated[_Text, typer.Option("--date", help="promise-to-pay: YYYY-MM-DD.")] = None,
+    installments: Annotated[_Text, typer.Option(help="installment-plan: 2-60.")] = None,
+    first_due: Annotated[_Text, typer.Option(help="installment-plan: YYYY-MM-DD.")] = None,
+    until: Annotated[_Text, typer.Option(help="pause: last day (optional).")] = None,
+    to_stage: Annotated[_Text, typer.Option(help="escalate: phone ... legal.")] = None,
+    agency: Annotated[_Text, typer.Option(help="early- or package-placement.")] = None,
+    rate: Annotated[_Text, typer.Option(help="package-placement: e.g. 0.40.")] = None,
+    milestone: Annotated[_Text, typer.Option(help="legal-milestone: e.g. suit_filed.")] = None,
+    outcome: Annotated[_Text, typer.Option(help="close: closed or written_off.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    request_id: Annotated[
+        _Text, typer.Option("--id", help="Sent again with the same id: applied once.")
+    ] = None,
+) -> None:
+    """Send a supervisor override to a running case; print the events it caused."""
+    options = {
+        "amount": amount,
+        "date": on,
+        "installments": installments,
+        "first_due": first_due,
+        "until": until,
+        "to_stage": to_stage,
+        "agency": agency,
+        "rate": rate,
+        "milestone": milestone,
+        "outcome": outcome,
+    }
+    for line in run_override(
+        case, action, actor=actor, role=role, reason=reason, options=options, as_json=as_json,
+        request_id=request_id,
+    ):  # fmt: skip
+        print(line, flush=True)

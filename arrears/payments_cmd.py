@@ -11,11 +11,19 @@ JSON as the last line:
     {"posted": 2, "unknown_account": 1, "rejected": 1}
 
 `posted` counts the signals Temporal accepted (a repeated reference is posted and then
-ignored by its case); `unknown_account` counts rows whose account has no running case
-(never imported, or closed); `rejected` counts rows that are not a payment (an amount that
-is not whole positive cents, a missing reference, a date that is not YYYY-MM-DD, ...).
-Exit code 1 if any row was unknown or rejected, 0 otherwise; 2 for a file that cannot be
-read as a payments file (nothing posted).
+ignored by its case); `unknown_account` counts rows whose account never had a case;
+`rejected` counts rows that are not a payment (an amount that is not whole positive
+cents, a missing reference, a date that is not YYYY-MM-DD, ...). Exit code 1 if any row
+was unknown or rejected, 0 otherwise; 2 for a file that cannot be read as a payments file
+(nothing posted).
+
+Money received is never turned away: a payment to a case that has ended (its workflow
+closed, or gone from Temporal after the retention) is sent with signal-with-start to a
+short run of the same workflow id (`CaseInput.after_close`), which rebuilds the case
+from the event store and records the payment on it as unapplied credit. Such rows are
+posted, counted again in `to_ended_cases` and named on a line of their own. Whether a
+case ever existed is asked of PostgreSQL's `cases` table, only when Temporal has no
+running workflow for it.
 
 The `date` is checked but not sent: the `payment` signal (`PaymentSignal`) has no field
 for it, and the case records a payment at the business time it arrives.
@@ -32,18 +40,23 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
+import asyncpg
+import typer
 from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from arrears.case_client import RPC_TIMEOUT, is_closed, is_not_found, temporal_errors
+from arrears.case_client import RPC_TIMEOUT, is_not_found, temporal_errors
+from arrears.db import create_pool
 from arrears.errors import UsageError
 from arrears.placement_file import decoded_lines, open_bank_file
 from arrears.settings import Settings
 from domain.money import CENT, parse_amount
 from domain.placement import case_id_for
-from workflows.case_io import PaymentSignal
+from domain.policy import Policy
+from workflows.case_io import CaseInput, PaymentSignal
 
 COLUMNS = ("account_id", "amount", "date", "reference")
 MAX_REFERENCE = 64
@@ -69,8 +82,12 @@ class Payment:
 @dataclass(frozen=True)
 class Problem:
     line: int
-    kind: str  # "rejected" or "unknown_account"
+    kind: str  # "rejected", "unknown_account", or "to_ended_case" (a note, not a problem)
     text: str
+
+    @property
+    def is_problem(self) -> bool:
+        return self.kind != "to_ended_case"
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.kind}: {self.text}"
@@ -81,12 +98,14 @@ class Summary:
     posted: int = 0
     unknown_account: int = 0
     rejected: int = 0
+    to_ended_cases: int = 0
 
     def contract(self) -> dict[str, int]:
         return {
             "posted": self.posted,
             "unknown_account": self.unknown_account,
             "rejected": self.rejected,
+            "to_ended_cases": self.to_ended_cases,
         }
 
 
@@ -229,8 +248,49 @@ def _read_jsonl(handle: IO[bytes]) -> Iterator[Payment | Problem]:
 # --- posting --------------------------------------------------------------------------
 
 
-async def _post_account(client: Client, payments: list[Payment]) -> list[Problem]:
-    """Post one account's payments in file order; a case that is not there takes none."""
+class EndedCases:
+    """Payments to cases whose workflow is not running: PostgreSQL says whether the case
+    ever existed (the pool is opened on first need), and an after-close run takes them."""
+
+    def __init__(self, client: Client, db_url: str, policy: Policy, task_queue: str) -> None:
+        self._client = client
+        self._db_url = db_url
+        self._policy = policy
+        self._task_queue = task_queue
+        self._pool: asyncpg.Pool | None = None
+        self._lock = asyncio.Lock()
+
+    async def outcome(self, case_id: str) -> str | None:
+        """How the case ended ("open" if its record says it has not), None: never placed."""
+        async with self._lock:
+            if self._pool is None:
+                self._pool = await create_pool(self._db_url, max_size=4)
+        found = await self._pool.fetchrow("SELECT outcome FROM cases WHERE case_id = $1", case_id)
+        return None if found is None else found["outcome"] or "open"
+
+    async def post(self, payment: Payment) -> None:
+        """Signal-with-start: joins an after-close run already going, else starts one."""
+        await self._client.start_workflow(
+            "Case",
+            CaseInput(case_id=payment.case_id, policy=self._policy, after_close=True),
+            id=payment.case_id,
+            task_queue=self._task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            start_signal="payment",
+            start_signal_args=[payment.signal],
+            rpc_timeout=RPC_TIMEOUT,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+
+async def _post_account(
+    client: Client, payments: list[Payment], ended: EndedCases | None
+) -> list[Problem]:
+    """Post one account's payments in file order. When its case is not running, they go
+    to the ended case (unapplied credit), or, if it never existed, are unknown."""
     handle = client.get_workflow_handle(payments[0].case_id)
     for n, payment in enumerate(payments):
         with temporal_errors():
@@ -239,16 +299,37 @@ async def _post_account(client: Client, payments: list[Payment]) -> list[Problem
             except RPCError as err:
                 if not is_not_found(err):
                     raise
-                why = "the case is closed" if is_closed(err) else "no such case"
-                return [
-                    Problem(p.line, "unknown_account", f"account {p.account_id}: {why}")
-                    for p in payments[n:]
-                ]
+                return await _to_ended_case(payments[n:], ended)
     return []
 
 
+async def _to_ended_case(payments: list[Payment], ended: EndedCases | None) -> list[Problem]:
+    outcome = await ended.outcome(payments[0].case_id) if ended is not None else None
+    if ended is None or outcome is None:
+        return [
+            Problem(p.line, "unknown_account", f"account {p.account_id}: no such case")
+            for p in payments
+        ]
+    notes = []
+    for payment in payments:
+        with temporal_errors():
+            await ended.post(payment)
+        notes.append(
+            Problem(
+                payment.line,
+                "to_ended_case",
+                f"account {payment.account_id}: the case has ended ({outcome}); the payment "
+                "is recorded on it as unapplied credit",
+            )
+        )
+    return notes
+
+
 async def post_payments(
-    client: Client, rows: Iterator[Payment | Problem], concurrency: int = CONCURRENCY
+    client: Client,
+    rows: Iterator[Payment | Problem],
+    concurrency: int = CONCURRENCY,
+    ended: EndedCases | None = None,
 ) -> tuple[Summary, list[Problem]]:
     summary = Summary()
     problems: list[Problem] = []
@@ -262,30 +343,37 @@ async def post_payments(
 
     async def post(payments: list[Payment]) -> list[Problem]:
         async with gate:
-            return await _post_account(client, payments)
+            return await _post_account(client, payments, ended)
 
     for found in await asyncio.gather(*(post(p) for p in by_case.values())):
         problems += found
     problems.sort(key=lambda p: p.line)
     summary.rejected = sum(1 for p in problems if p.kind == "rejected")
     summary.unknown_account = sum(1 for p in problems if p.kind == "unknown_account")
+    summary.to_ended_cases = sum(1 for p in problems if p.kind == "to_ended_case")
     summary.posted = sum(len(p) for p in by_case.values()) - summary.unknown_account
     return summary, problems
 
 
 async def _run(path: Path) -> tuple[Summary, list[Problem]]:
+    from arrears.policies import load_policy
     from arrears.stack.temporal import connect
 
     rows = read_payments(path)
     first = next(rows, None)  # a file that is not a payments file stops here (exit 2)
-    client = await connect(Settings())
+    settings = Settings()
+    client = await connect(settings)
+    ended = EndedCases(client, settings.db_url, load_policy(settings.policy), settings.task_queue)
 
     def all_rows() -> Iterator[Payment | Problem]:
         if first is not None:
             yield first
         yield from rows
 
-    return await post_payments(client, all_rows())
+    try:
+        return await post_payments(client, all_rows(), ended=ended)
+    finally:
+        await ended.close()
 
 
 def run_payments(path: Path) -> tuple[list[str], int]:
@@ -293,4 +381,18 @@ def run_payments(path: Path) -> tuple[list[str], int]:
     summary, problems = asyncio.run(_run(path))
     lines = [str(p) for p in problems]
     lines.append(json.dumps(summary.contract()))
-    return lines, 1 if problems else 0
+    return lines, 1 if any(p.is_problem for p in problems) else 0
+
+
+def payments_command(
+    file: Annotated[
+        Path, typer.Argument(help="CSV or JSON Lines: account_id, amount, date, reference.")
+    ],
+) -> None:
+    """Post a payments file to the cases (one `payment` signal a row; a case that has ended
+    records it as unapplied credit). The last line of stdout is the JSON summary; exit
+    code 1 if any row was rejected or had no case."""
+    lines, code = run_payments(file)
+    for line in lines:
+        print(line, flush=True)
+    raise typer.Exit(code)

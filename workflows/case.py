@@ -128,8 +128,12 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
         if input.after_close:
+            # Records what came in and ends: it never runs the case's steps, so a case
+            # whose workflow an operator terminated gets its payment, not a restart.
             await self._load_recorded_case()
-        elif not self._state.opened:
+            await self._finish()
+            return self._result()
+        if not self._state.opened:
             assert input.open is not None, "the first run needs the placement to open the case"
             async with self._lock:
                 await self._apply(input.open, self._clock.business(workflow.now()))
@@ -146,6 +150,9 @@ class CaseWorkflow:
                 await self._continue_as_new()
             await self._wait()
         await self._finish()
+        return self._result()
+
+    def _result(self) -> CaseResult:
         return CaseResult(
             case_id=self._case_id, outcome=self._state.outcome or "open", last_seq=self._state.seq
         )
@@ -156,13 +163,17 @@ class CaseWorkflow:
         unapplied credit). Then let running handlers finish, and look again: a signal
         may have come in meanwhile."""
         while True:
-            if self._pending and workflow.patched(DRAIN_BEFORE_END):
+            if self._pending and self._drains():
                 async with self._lock:
                     while self._pending:
                         await self._apply(self._pending.pop(0).command, self._business_now())
             await workflow.wait_condition(workflow.all_handlers_finished)
-            if not self._pending or not workflow.patched(DRAIN_BEFORE_END):
+            if not (self._pending and self._drains()):
                 return
+
+    def _drains(self) -> bool:
+        """Runs recorded before the patch ended with inputs still queued; replays keep that."""
+        return self._input.after_close or workflow.patched(DRAIN_BEFORE_END)
 
     async def _load_recorded_case(self) -> None:
         """A run for an input to an ended case starts from its recorded events."""

@@ -15,6 +15,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -431,7 +432,7 @@ async def test_a_payments_file_posts_good_rows_once_and_reports_unknown_accounts
     assert out.strip().splitlines() == [
         f"line 4: unknown_account: account {account('nobody')}: no such case",
         "line 5: rejected: amount: has a fraction of a cent (amounts are whole cents)",
-        '{"posted": 2, "unknown_account": 1, "rejected": 1}',
+        '{"posted": 2, "unknown_account": 1, "rejected": 1, "to_ended_cases": 0}',
     ]
 
     async def paid() -> bool:
@@ -445,6 +446,85 @@ async def test_a_payments_file_posts_good_rows_once_and_reports_unknown_accounts
     assert (
         await stack.pool.fetchval("SELECT count(*) FROM payments WHERE case_id = $1", case_id) == 1
     )
+
+
+async def stored_payments(stack: Stack, case_id: str) -> dict[str, tuple[Decimal, Decimal]]:
+    rows = await stack.pool.fetch(
+        "SELECT reference, amount, unapplied FROM payments WHERE case_id = $1", case_id
+    )
+    return {r["reference"]: (r["amount"], r["unapplied"]) for r in rows}
+
+
+async def test_a_curing_payment_and_another_in_the_same_file_are_both_recorded_to_the_cent(
+    stack: Stack, tmp_path: Path
+) -> None:
+    case_id = await start_case(stack, "cure-and-more")
+    due = (await stack.state(case_id)).minimum_due_total
+    feed = tmp_path / "payments.csv"
+    feed.write_text(
+        "account_id,amount,date,reference\n"
+        f"{account('cure-and-more')},{due},2026-03-02,CURE-1\n"
+        f"{account('cure-and-more')},10.00,2026-03-02,MORE-1\n",
+        encoding="utf-8",
+    )
+
+    code, out, err = await stack.arrears("payments", str(feed))
+
+    assert code == 0, out + err
+    assert (await stack.client.get_workflow_handle(case_id).result())["outcome"] == "cured"
+
+    async def both() -> bool:
+        return len(await stored_payments(stack, case_id)) == 2
+
+    await wait_until(both, "both payments in the payments table")
+    stored = await stored_payments(stack, case_id)
+    assert stored["CURE-1"][0] == due and stored["MORE-1"] == (Decimal("10.00"), Decimal("10.00"))
+
+
+async def test_a_payment_to_an_ended_case_is_recorded_on_it_as_unapplied_credit_once(
+    stack: Stack, tmp_path: Path
+) -> None:
+    case_id = await start_case(stack, "ended-payer")
+    await override(stack, case_id, "close", "manager", outcome="closed")
+    await stack.client.get_workflow_handle(case_id).result()
+    feed = tmp_path / "late.csv"
+    feed.write_text(
+        f"account_id,amount,date,reference\n{account('ended-payer')},42.10,2026-03-09,LATE-1\n",
+        encoding="utf-8",
+    )
+
+    for _ in range(2):  # the same file twice: recorded once
+        code, out, err = await stack.arrears("payments", str(feed))
+        assert code == 0, out + err
+        *notes, summary = out.strip().splitlines()
+        assert notes == [
+            f"line 2: to_ended_case: account {account('ended-payer')}: the case has ended "
+            "(closed); the payment is recorded on it as unapplied credit"
+        ]
+        assert json.loads(summary) == {
+            "posted": 1, "unknown_account": 0, "rejected": 0, "to_ended_cases": 1
+        }  # fmt: skip
+        await stack.client.get_workflow_handle(case_id).result()  # the after-close run
+
+    assert await stored_payments(stack, case_id) == {"LATE-1": (Decimal("42.10"),) * 2}
+    code, out, err = await stack.arrears("audit", case_id, "--format", "jsonl")
+    assert code == 0, out + err
+
+
+async def test_an_override_sent_twice_with_one_id_is_applied_once(stack: Stack) -> None:
+    case_id = await start_case(stack, "twice")
+    request_id = f"ovr-{uuid.uuid4().hex}"
+    sent = ("waiver", "--amount", "1.00", *given_by("supervisor"), "--id", request_id)
+
+    first = await stack.arrears("override", case_id, *sent)
+    second = await stack.arrears("override", case_id, *sent)
+
+    assert first[0] == second[0] == 0, first[2] + second[2]
+    assert second[1] == first[1]  # the same events, answered again
+    waivers = await stack.pool.fetchval(
+        "SELECT count(*) FROM overrides WHERE case_id = $1 AND kind = 'waiver'", case_id
+    )
+    assert waivers == 1
 
 
 async def test_a_payments_file_of_only_good_rows_is_exit_code_0(
@@ -462,7 +542,7 @@ async def test_a_payments_file_of_only_good_rows_is_exit_code_0(
     code, out, err = await stack.arrears("payments", str(feed))
 
     assert code == 0, err
-    assert out.strip() == '{"posted": 2, "unknown_account": 0, "rejected": 0}'
+    assert out.strip() == '{"posted": 2, "unknown_account": 0, "rejected": 0, "to_ended_cases": 0}'
 
     async def both_paid() -> bool:
         return len((await stack.state(case_id)).payment_references) == 2
