@@ -112,6 +112,14 @@ def case_json(
             "paid": _money(s.plan.paid),
         },
         "settlement": _money(s.settlement) if s.settlement is not None else None,
+        "unapplied_credit": _money(s.unapplied_credit),
+        "conflict": None
+        if view.conflict is None
+        else {
+            "since": _time(view.conflict.at, bank_tz),
+            "seqs": view.conflict.seqs,
+            "message": view.conflict.message,
+        },
         "next_action": {
             "at": _time(view.next_action.at, bank_tz),
             "what": view.next_action.what,
@@ -213,6 +221,16 @@ def render_case(data: dict[str, Any]) -> Group:
         rows.append(("settlement", data["settlement"]))
     if not promise and not plan:
         rows.append(("promise / plan", "-"))
+    if data["unapplied_credit"] != "0.00":
+        rows.append(("unapplied credit", f"{data['unapplied_credit']} (to refund or apply)"))
+    if conflict := data["conflict"]:
+        rows.append(
+            (
+                "STOPPED",
+                f"event store conflict since {conflict['since']} (events {conflict['seqs']}): "
+                "waits for a supervisor (`arrears retry-append`)",
+            )
+        )
     rows.append(("next action", f"{data['next_action']['what']} at {data['next_action']['at']}"))
     for what, value in rows:
         summary.add_row(what, value)

@@ -507,6 +507,9 @@ async def test_a_payment_to_an_ended_case_is_recorded_on_it_as_unapplied_credit_
         await stack.client.get_workflow_handle(case_id).result()  # the after-close run
 
     assert await stored_payments(stack, case_id) == {"LATE-1": (Decimal("42.10"),) * 2}
+    code, out, err = await stack.arrears("status", case_id, "--json")
+    assert code == 0, err
+    assert (json.loads(out)["outcome"], json.loads(out)["unapplied_credit"]) == ("closed", "42.10")
     code, out, err = await stack.arrears("audit", case_id, "--format", "jsonl")
     assert code == 0, out + err
 
