@@ -5,8 +5,9 @@ validated; a good row is recorded in `placement_records` (the only home of perso
 and its workflow started with bounded concurrency. A workflow id is the case id, so a
 second import of the same file (or an interrupted one run again) starts only what is
 missing: the rest is "already running". A later file placing an account whose case has
-ended is rejected with that reason (a closed case is not reopened). Rejections go to a CSV
-report with line, column and reason — never the rejected value.
+ended starts a new delinquency episode, a new case `case-<account_id>.<n>` (a closed case
+is never reopened). Rejections go to a CSV report with line, column and reason — never
+the rejected value.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from arrears.placement_file import Record, read_placements
 from domain.intake import open_case
-from domain.placement import PlacementRow, personal_fields
+from domain.placement import PlacementRow, case_id_for, parse_case_id, personal_fields
 from domain.policy import Policy
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
@@ -37,8 +38,8 @@ REPORT_COLUMNS = ("line", "column", "reason")
 BATCH = 200  # rows kept in PostgreSQL per statement
 DUPLICATE_REASON = "this account_id appears earlier in the same file (line {line})"
 ENDED_REASON = (
-    "the case {case_id} of this account has ended ({status}); a new placement of an account "
-    "whose case has ended is not started (a closed case is not reopened)"
+    "the case {case_id} of this account was ended by an operator ({status}) without an "
+    "outcome; a new episode is not started until the case is closed with one"
 )
 
 
@@ -50,7 +51,17 @@ class _Start(NamedTuple):
 
     line: int
     row: PlacementRow
-    placed_before: bool  # an earlier, different file placed this account already
+    case_id: str  # the episode's case
+    placed_before: bool  # an earlier, different file placed this episode already
+
+
+class _Episode(NamedTuple):
+    """An account's latest episode, as `placement_records` has it."""
+
+    case_id: str
+    episode: int
+    source_file: str
+    source_line: int
 
 
 @dataclass
@@ -159,32 +170,57 @@ class Importer:
                 unique.append((line, row))
         if not unique:
             return
-        stored = await self.pool.fetch(
-            """INSERT INTO placement_records
-                   (case_id, account_id, personal, facts, source_file, source_line)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[],
-                                    $5::text[], $6::int[])
-               ON CONFLICT (case_id) DO UPDATE SET case_id = placement_records.case_id
-               RETURNING case_id, source_file, source_line, (xmax = 0) AS inserted""",
-            *_columns(unique, digest),
+        latest = await self._latest_episodes([row.account_id for _, row in unique])
+        ended = await self._ended_in_store(
+            {p.case_id for p in latest.values() if p.source_file != digest}
         )
-        earlier = {
-            r["case_id"]: int(r["source_line"])
-            for r in stored
-            if not r["inserted"] and r["source_file"] == digest
-        }
-        elsewhere = {
-            r["case_id"] for r in stored if not r["inserted"] and r["source_file"] != digest
-        }
-        ended = await self._ended_in_store(elsewhere)
+        new: list[tuple[int, PlacementRow, str]] = []
         for line, row in unique:
-            if earlier.get(row.case_id, line) != line:
-                reject(line, (("account_id", DUPLICATE_REASON.format(line=earlier[row.case_id])),))
-            elif row.case_id in ended:
-                reason = ENDED_REASON.format(case_id=row.case_id, status=ended[row.case_id])
-                reject(line, (("account_id", reason),))
-            else:
-                await starts.put(_Start(line, row, row.case_id in elsewhere))
+            prev = latest.get(row.account_id)
+            if prev is None:
+                new.append((line, row, row.case_id))
+            elif prev.source_file == digest and prev.source_line != line:
+                reject(line, (("account_id", DUPLICATE_REASON.format(line=prev.source_line)),))
+            elif prev.source_file == digest:  # this file again: start what is missing
+                await starts.put(_Start(line, row, prev.case_id, False))
+            elif prev.case_id in ended:  # defaulted again: a new episode, a new case
+                new.append((line, row, case_id_for(row.account_id, prev.episode + 1)))
+            else:  # placed again while its case runs: the same delinquency
+                await starts.put(_Start(line, row, prev.case_id, True))
+        inserted = await self._insert(new, digest)
+        for line, row, case_id in new:
+            # Not inserted: a concurrent import kept this episode first; its start decides.
+            await starts.put(_Start(line, row, case_id, case_id not in inserted))
+
+    async def _latest_episodes(self, account_ids: list[str]) -> dict[str, _Episode]:
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT ON (account_id) account_id, case_id, episode, source_file,"
+            " source_line FROM placement_records WHERE account_id = ANY($1::text[])"
+            " ORDER BY account_id, episode DESC",
+            account_ids,
+        )
+        return {
+            r["account_id"]: _Episode(
+                r["case_id"], r["episode"], r["source_file"], int(r["source_line"])
+            )
+            for r in rows
+        }
+
+    async def _insert(self, rows: list[tuple[int, PlacementRow, str]], digest: str) -> set[str]:
+        """Keep the rows (personal data included) before their workflows start; the case
+        ids kept now (a row another import kept first is left as it is)."""
+        if not rows:
+            return set()
+        kept = await self.pool.fetch(
+            """INSERT INTO placement_records
+                   (case_id, account_id, episode, personal, facts, source_file, source_line)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[],
+                                    $5::jsonb[], $6::text[], $7::int[])
+               ON CONFLICT DO NOTHING
+               RETURNING case_id""",
+            *_columns(rows, digest),
+        )
+        return {r["case_id"] for r in kept}
 
     async def _ended_in_store(self, case_ids: set[str]) -> dict[str, str]:
         """{case id: outcome} of the cases the event store shows ended. Asked before the
@@ -201,13 +237,12 @@ class Importer:
 
     async def _start(self, item: _Start, reject: Rejecter) -> None:
         """Start the row's case; a case already there is left alone. When a later file
-        places an account whose case has ended (cured, settled, closed, terminated), the
-        row is rejected with that reason rather than counted as running: starting it
-        would need a new case identity (DECISIONS: re-placement), and operations must
-        see that the new delinquency is not being collected."""
+        places an account whose workflow an operator ended without an outcome
+        (terminated), the row is rejected with that reason rather than counted as
+        running: operations must see that the new delinquency is not being collected."""
         row = item.row
         case_input = CaseInput(
-            case_id=row.case_id,
+            case_id=item.case_id,
             policy=self.policy,
             clock=BusinessClock(origin=None, day_seconds=self.day_seconds),
             open=open_case(row),
@@ -216,15 +251,15 @@ class Importer:
             await self.client.start_workflow(
                 CaseWorkflow.run,
                 case_input,
-                id=row.case_id,
+                id=item.case_id,
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
         except WorkflowAlreadyStartedError:
-            status = await self._ended(row.case_id) if item.placed_before else None
+            status = await self._ended(item.case_id) if item.placed_before else None
             if status is not None:
-                reason = ENDED_REASON.format(case_id=row.case_id, status=status)
+                reason = ENDED_REASON.format(case_id=item.case_id, status=status)
                 reject(item.line, (("account_id", reason),))
             else:
                 self.summary.already_running += 1
@@ -241,16 +276,16 @@ class Importer:
         return status.name.lower()
 
 
-def _columns(rows: list[tuple[int, PlacementRow]], digest: str) -> list[list[Any]]:
+def _columns(rows: list[tuple[int, PlacementRow, str]], digest: str) -> list[list[Any]]:
     """The batch as one array per column, for a single `unnest` insert."""
-    columns: list[list[Any]] = [[], [], [], [], [], []]
-    for line, row in rows:
+    columns: list[list[Any]] = [[], [], [], [], [], [], []]
+    for line, row, case_id in rows:
         data = row.model_dump(mode="json")
         personal = {k: v for k, v in data.items() if k in personal_fields}
         facts = {k: v for k, v in data.items() if k not in personal_fields}
-        for column, value in zip(
-            columns, (row.case_id, row.account_id, personal, facts, digest, line), strict=True
-        ):
+        episode = parse_case_id(case_id)[1]
+        values = (case_id, row.account_id, episode, personal, facts, digest, line)
+        for column, value in zip(columns, values, strict=True):
             column.append(value)
     return columns
 

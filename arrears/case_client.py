@@ -18,8 +18,9 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from arrears.db import create_pool
 from arrears.errors import ArrearsError, ServiceUnavailable, UsageError
-from domain.placement import case_id_for
+from domain.placement import case_id_for, parse_case_id
 
 CASE_PREFIX = "case-"
 #: How long one call to the Temporal frontend may take before the command gives up.
@@ -37,13 +38,34 @@ class NoSuchCase(ArrearsError):
 
 
 def resolve_case_id(case: str) -> str:
-    """`case-<account_id>` as given, or the case id of an account id; exit 2 if neither."""
+    """A case id as given (`case-<account_id>`, or `case-<account_id>.<n>` for a later
+    delinquency episode), or the first episode's case id of an account id; exit 2 if
+    neither. `latest_episode` turns an account id into its latest episode."""
     given = case.strip()
-    account_id = given.removeprefix(CASE_PREFIX)
     try:
-        return case_id_for(account_id)
+        if given.startswith(CASE_PREFIX):
+            parse_case_id(given)
+            return given
+        return case_id_for(given)
     except ValueError as err:
         raise UsageError(f"CASE is neither an account id nor a case id: {err}") from None
+
+
+async def latest_episode(case: str, case_id: str, db_url: str) -> str:
+    """The case a person means: an account id names its latest delinquency episode (the
+    placement records say which); a case id names itself."""
+    if case.strip().startswith(CASE_PREFIX):
+        return case_id
+    pool = await create_pool(db_url, max_size=1)
+    try:
+        latest = await pool.fetchval(
+            "SELECT case_id FROM placement_records WHERE account_id = $1"
+            " ORDER BY episode DESC LIMIT 1",
+            parse_case_id(case_id)[0],
+        )
+    finally:
+        await pool.close()
+    return str(latest) if latest is not None else case_id
 
 
 def is_not_found(err: RPCError) -> bool:

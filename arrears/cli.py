@@ -299,9 +299,9 @@ def import_(
 ) -> None:
     """Start one case workflow per good row; already running cases are not started again.
 
-    A row placing an account whose case has ended is rejected (a closed case is not
-    reopened). The last line of stdout is the JSON summary; exit code 1 if any row was
-    rejected.
+    A row placing an account whose case has ended starts a new episode, a new case
+    `case-<account_id>.<n>` (a closed case is never reopened). The last line of stdout is
+    the JSON summary; exit code 1 if any row was rejected.
     """
     from arrears.import_cmd import run_import
 

@@ -36,6 +36,7 @@ from temporalio.service import RPCError
 from arrears.case_client import (
     RPC_TIMEOUT,
     is_closed,
+    latest_episode,
     require_worker,
     resolve_case_id,
     temporal_errors,
@@ -268,11 +269,17 @@ def event_line(event: Mapping[str, Any]) -> str:
 
 
 async def _run(
-    settings: Settings, case_id: str, override: Any, as_json: bool, request_id: str | None
+    settings: Settings,
+    given: str,
+    case_id: str,
+    override: Any,
+    as_json: bool,
+    request_id: str | None,
 ) -> list[str]:
     from arrears.stack.temporal import connect
 
     client = await connect(settings)
+    case_id = await latest_episode(given, case_id, settings.db_url)
     result = await send_override(client, case_id, override, request_id=request_id)
     if as_json:
         return [json.dumps({"case_id": case_id, "events": result.events}, default=str)]
@@ -296,7 +303,7 @@ def run_override(
     if request_id is not None and not 1 <= len(request_id.strip()) <= 128:
         raise UsageError("--id: must be 1 to 128 characters")
     return asyncio.run(
-        _run(Settings(), case_id, override, as_json, request_id and request_id.strip())
+        _run(Settings(), case, case_id, override, as_json, request_id and request_id.strip())
     )
 
 

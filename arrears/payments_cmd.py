@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -249,8 +250,9 @@ def _read_jsonl(handle: IO[bytes]) -> Iterator[Payment | Problem]:
 
 
 class EndedCases:
-    """Payments to cases whose workflow is not running: PostgreSQL says whether the case
-    ever existed (the pool is opened on first need), and an after-close run takes them."""
+    """What PostgreSQL knows of the cases (the pool is opened on first need): each
+    account's latest delinquency episode, whether a case not running in Temporal ever
+    existed, and the after-close run that takes a payment to an ended case."""
 
     def __init__(self, client: Client, db_url: str, policy: Policy, task_queue: str) -> None:
         self._client = client
@@ -260,12 +262,27 @@ class EndedCases:
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
 
-    async def outcome(self, case_id: str) -> str | None:
-        """How the case ended ("open" if its record says it has not), None: never placed."""
+    async def _db(self) -> asyncpg.Pool:
         async with self._lock:
             if self._pool is None:
                 self._pool = await create_pool(self._db_url, max_size=4)
-        found = await self._pool.fetchrow("SELECT outcome FROM cases WHERE case_id = $1", case_id)
+        return self._pool
+
+    async def latest(self, account_ids: list[str]) -> dict[str, str]:
+        """{account id: the case of its latest episode} for the accounts imported (a case
+        started without a placement record is `case-<account_id>`, as before)."""
+        rows = await (await self._db()).fetch(
+            "SELECT DISTINCT ON (account_id) account_id, case_id FROM placement_records"
+            " WHERE account_id = ANY($1::text[]) ORDER BY account_id, episode DESC",
+            account_ids,
+        )
+        return {r["account_id"]: r["case_id"] for r in rows}
+
+    async def outcome(self, case_id: str) -> str | None:
+        """How the case ended ("open" if its record says it has not), None: never placed."""
+        found = await (await self._db()).fetchrow(
+            "SELECT outcome FROM cases WHERE case_id = $1", case_id
+        )
         return None if found is None else found["outcome"] or "open"
 
     async def post(self, payment: Payment) -> None:
@@ -339,6 +356,15 @@ async def post_payments(
             problems.append(row)
         else:
             by_case.setdefault(row.case_id, []).append(row)
+    if ended is not None and by_case:
+        # A payment is for the account's latest delinquency episode (a re-defaulted
+        # account has `case-<account_id>.<n>`).
+        latest = await ended.latest([p[0].account_id for p in by_case.values()])
+        regrouped: dict[str, list[Payment]] = {}
+        for payments in by_case.values():
+            case_id = latest.get(payments[0].account_id, payments[0].case_id)
+            regrouped[case_id] = [dataclasses.replace(p, case_id=case_id) for p in payments]
+        by_case = regrouped
     gate = asyncio.Semaphore(concurrency)
 
     async def post(payments: list[Payment]) -> list[Problem]:

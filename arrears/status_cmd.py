@@ -26,7 +26,13 @@ from rich.console import Console, Group
 from rich.table import Table
 from temporalio.client import Client, WorkflowQueryFailedError
 
-from arrears.case_client import RPC_TIMEOUT, require_worker, resolve_case_id, temporal_errors
+from arrears.case_client import (
+    RPC_TIMEOUT,
+    latest_episode,
+    require_worker,
+    resolve_case_id,
+    temporal_errors,
+)
 from arrears.db import create_pool
 from arrears.errors import ArrearsError
 from arrears.policies import load_policy
@@ -340,10 +346,14 @@ def render_book(data: dict[str, Any]) -> Group:
 # --- the command --------------------------------------------------------------------------
 
 
-async def _status(settings: Settings, case_id: str | None, policy: Policy) -> dict[str, Any]:
+async def _status(
+    settings: Settings, given: str | None, case_id: str | None, policy: Policy
+) -> dict[str, Any]:
     from arrears.stack.temporal import connect
 
     client = await connect(settings)
+    if given is not None and case_id is not None:
+        case_id = await latest_episode(given, case_id, settings.db_url)
     pool = await create_pool(settings.db_url, min_size=1, max_size=2)
     try:
         if case_id is not None:
@@ -358,7 +368,7 @@ def run_status(case: str | None, as_json: bool) -> None:
     settings = Settings()
     case_id = resolve_case_id(case) if case is not None else None
     policy = load_policy(settings.policy)
-    data = asyncio.run(_status(settings, case_id, policy))
+    data = asyncio.run(_status(settings, case, case_id, policy))
     if as_json:
         print(json.dumps(data, ensure_ascii=False), flush=True)
         return

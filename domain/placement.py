@@ -591,15 +591,31 @@ def row_errors(exc: ValidationError) -> list[tuple[str, str]]:
     return pairs
 
 
-def case_id_for(account_id: str) -> str:
-    """The case's workflow id: `case-<account_id>`.
+def case_id_for(account_id: str, episode: int = 1) -> str:
+    """The case's workflow id: `case-<account_id>` for the account's first delinquency
+    episode, `case-<account_id>.<n>` for the n-th (a cured account that defaults again).
 
     Derived from the account id alone, never from personal data (workflow ids are shown
     in the Temporal UI and logs), and deterministic, so importing the same file twice
     finds the running workflow instead of starting another (CONTRACTS.md §1). Account
-    ids are case-sensitive, as the bank issues them.
+    ids are case-sensitive, as the bank issues them; they never contain '.', so an
+    episode's id cannot be another account's.
     """
+    if episode < 1:
+        raise ValueError("an episode is numbered from 1")
     try:
-        return "case-" + _account_id(account_id)
+        base = "case-" + _account_id(account_id)
     except PydanticCustomError:
         raise ValueError("an account id is 6-32 characters of A-Z, a-z, 0-9 and '-'") from None
+    return base if episode == 1 else f"{base}.{episode}"
+
+
+def parse_case_id(case_id: str) -> tuple[str, int]:
+    """`(account_id, episode)` of a case id made by `case_id_for`; ValueError if it is not
+    one."""
+    rest = case_id.removeprefix("case-")
+    account_id, dot, number = rest.partition(".")
+    episode = int(number) if dot and number.isdigit() and not number.startswith("0") else 1
+    if (dot and episode < 2) or case_id_for(account_id, episode) != case_id:
+        raise ValueError(f"not a case id: {case_id!r}")
+    return account_id, episode

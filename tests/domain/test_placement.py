@@ -27,6 +27,7 @@ from domain.placement import (
     Flag,
     PlacementRow,
     case_id_for,
+    parse_case_id,
     personal_fields,
     row_errors,
 )
@@ -321,6 +322,18 @@ def test_a_contact_can_be_built_on_its_own_and_is_validated() -> None:
 def test_the_case_id_is_derived_from_the_account_id_alone() -> None:
     assert case_id_for("6225-0001") == "case-6225-0001"
     assert row().case_id == "case-6225880012345678"
+
+
+def test_a_later_delinquency_episode_has_its_own_case_id_that_no_account_can_have() -> None:
+    assert case_id_for("6225-0001", 2) == "case-6225-0001.2"
+    assert parse_case_id("case-6225-0001.2") == ("6225-0001", 2)
+    assert parse_case_id("case-6225-0001") == ("6225-0001", 1)
+    # '.' is not allowed in an account id, so no first episode can look like a later one
+    with pytest.raises(ValueError):
+        case_id_for("6225-0001.2")
+    for not_a_case in ("case-6225-0001.1", "case-6225-0001.02", "case-6225-0001.x", "6225-0001"):
+        with pytest.raises(ValueError):
+            parse_case_id(not_a_case)
 
 
 def test_a_case_id_is_refused_for_an_invalid_account_id_without_quoting_it() -> None:

@@ -159,13 +159,14 @@ def _write_rows(path: Path, accounts: list[str], **changes: str) -> None:
             writer.writerow({**GOOD, "account_id": account, **changes})
 
 
-async def test_a_later_file_placing_an_account_whose_case_has_ended_rejects_it_with_that_reason(
+async def test_a_later_file_placing_an_account_whose_case_has_ended_starts_a_new_episode(
     stack, tmp_path: Path
 ) -> None:
-    """Not counted as "already running": operations must see that the new delinquency of
-    an account whose case has ended is not being collected. Ended is known from Temporal
-    (a terminated workflow) or from the event store (an outcome; Temporal forgets ended
-    workflows after its retention period, and a start would then succeed)."""
+    """A cured account that defaults again is a new case, `case-<account>.2`, with its own
+    events; the ended case is never reopened. Ended is known from the event store (an
+    outcome; Temporal forgets ended workflows after its retention). A workflow an
+    operator terminated without an outcome is not ended in that sense: its row is
+    rejected with the reason, so operations see the delinquency is not collected."""
     stack_env, env, pg_url = stack
     tag = uuid.uuid4().hex[:6].upper()
     terminated, running, cured = (f"END{tag}{n}" for n in range(3))
@@ -181,30 +182,60 @@ async def test_a_later_file_placing_an_account_whose_case_has_ended_rejects_it_w
     pool = await create_pool(pg_url, max_size=2)
     try:  # placed by an earlier file and cured; its workflow is gone from Temporal
         await add_case(pool, cured, closed_at=datetime(2026, 3, 20, 12, tzinfo=UTC))
+        report = tmp_path / "april.csv.rejected.csv"  # the default: beside the file
+        code, out, err = await run_arrears("import", str(later), env=env, timeout=120)
+        assert code == 1, err
+        assert json.loads(out.strip().splitlines()[-1]) == {
+            "started": 1,
+            "already_running": 1,
+            "rejected": 1,
+            "report": str(report),
+        }
+        rows = list(csv.DictReader(report.open(encoding="utf-8")))
+        assert [(r["line"], r["column"]) for r in rows] == [("2", "account_id")]
+        assert f"case-{terminated} " in rows[0]["reason"] and "(terminated)" in rows[0]["reason"]
+        second = await client.get_workflow_handle(f"case-{cured}.2").describe()
+        assert second.status is not None and second.status.name == "RUNNING"
+        episodes = await pool.fetch(
+            "SELECT case_id, episode, facts->>'principal' AS principal FROM placement_records"
+            " WHERE account_id = $1 ORDER BY episode",
+            cured,
+        )
+        assert [(r["case_id"], r["episode"]) for r in episodes] == [
+            (f"case-{cured}", 1), (f"case-{cured}.2", 2)
+        ]  # fmt: skip
+        assert episodes[1]["principal"] == "9500.00"  # the new placement's own facts
+        with pytest.raises(RPCError):  # the ended case was not restarted
+            await client.get_workflow_handle(f"case-{cured}").describe()
+
+        # The account's payments now go to its current episode.
+        feed = tmp_path / "payments.csv"
+        feed.write_text(f"account_id,amount,date,reference\n{cured},50.00,2026-04-02,P-2\n")
+        code, out, err = await run_arrears("payments", str(feed), env=env, timeout=120)
+        assert code == 0, out + err
+        signals = [
+            e.workflow_execution_signaled_event_attributes.signal_name
+            async for e in client.get_workflow_handle(f"case-{cured}.2").fetch_history_events()
+            if e.HasField("workflow_execution_signaled_event_attributes")
+        ]
+        assert signals == ["payment"]
+
+        # Both files again: nothing is new, nothing is wrong that was not before.
+        code, out, err = await run_arrears("import", str(first), env=env, timeout=120)
+        assert code == 0, err
+        summary = json.loads(out.strip().splitlines()[-1])
+        assert (summary["started"], summary["already_running"], summary["rejected"]) == (0, 2, 0)
+        code, out, err = await run_arrears("import", str(later), env=env, timeout=120)
+        summary = json.loads(out.strip().splitlines()[-1])
+        assert (summary["started"], summary["already_running"], summary["rejected"]) == (0, 2, 1)
+        assert (
+            await pool.fetchval(
+                "SELECT count(*) FROM placement_records WHERE account_id = $1", cured
+            )
+            == 2
+        )
     finally:
         await pool.close()
-
-    report = tmp_path / "april.csv.rejected.csv"  # the default: beside the file
-    code, out, err = await run_arrears("import", str(later), env=env, timeout=120)
-    assert code == 1, err
-    assert json.loads(out.strip().splitlines()[-1]) == {
-        "started": 0,
-        "already_running": 1,
-        "rejected": 2,
-        "report": str(report),
-    }
-    rows = sorted(csv.DictReader(report.open(encoding="utf-8")), key=lambda r: int(r["line"]))
-    assert [(r["line"], r["column"]) for r in rows] == [("2", "account_id"), ("4", "account_id")]
-    assert f"case-{terminated} " in rows[0]["reason"] and "ended (terminated)" in rows[0]["reason"]
-    assert f"case-{cured} " in rows[1]["reason"] and "ended (cured)" in rows[1]["reason"]
-    with pytest.raises(RPCError):  # nothing was started for the cured account
-        await client.get_workflow_handle(f"case-{cured}").describe()
-
-    # The first file again: its placements were handled, nothing is new and nothing wrong.
-    code, out, err = await run_arrears("import", str(first), env=env, timeout=120)
-    assert code == 0, err
-    summary = json.loads(out.strip().splitlines()[-1])
-    assert (summary["started"], summary["already_running"], summary["rejected"]) == (0, 2, 0)
 
 
 @pytest.mark.parametrize(
