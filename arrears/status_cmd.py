@@ -299,6 +299,7 @@ async def book_status(client: Client, pool: asyncpg.Pool, policy: Policy) -> dic
     t_outcome = await _visibility_counts(client, _COMPLETED, "ArrearsOutcome", outcomes)
     with temporal_errors():
         running = (await client.count_workflows(_RUNNING, rpc_timeout=RPC_TIMEOUT)).count
+    stopped = await _visibility_counts(client, _RUNNING, "ArrearsAttention", ["store_conflict"])
     by_stage = _side_by_side(stages, t_stage, pg_stage)
     by_bucket = _side_by_side(buckets, t_bucket, pg_bucket)
     by_outcome = _side_by_side(outcomes, t_outcome, pg_outcome)
@@ -313,6 +314,8 @@ async def book_status(client: Client, pool: asyncpg.Pool, policy: Policy) -> dic
     return {
         "open": {"total": total, "by_stage": by_stage, "by_bucket": by_bucket},
         "closed": {"by_outcome": by_outcome},
+        # Cases stopped on an event store conflict, waiting for a supervisor.
+        "stopped_on_conflict": stopped["store_conflict"],
         "consistent": consistent,
     }
 
@@ -340,6 +343,15 @@ def render_book(data: dict[str, Any]) -> Group:
         ),
         table("Open cases by bucket", "bucket", open_book["by_bucket"]),
         closed,
+        *(
+            [
+                f"[red]{data['stopped_on_conflict']} case(s) stopped on an event store "
+                "conflict[/]: `temporal workflow list --query 'ArrearsAttention = "
+                '"store_conflict"\'`, then `arrears retry-append CASE`'
+            ]
+            if data["stopped_on_conflict"]
+            else []
+        ),
     )
 
 

@@ -30,7 +30,13 @@ from domain.policy import Policy
 from tests.integration.conftest import Stack
 from tests.support import free_port, wait_until
 from workflows.case import CaseWorkflow
-from workflows.case_io import BusinessClock, CaseInput, OverrideRequest, OverrideResult
+from workflows.case_io import (
+    BusinessClock,
+    CaseInput,
+    OverrideRequest,
+    OverrideResult,
+    PaymentSignal,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -629,3 +635,57 @@ async def test_status_without_a_case_counts_the_same_book_in_temporal_and_postgr
     assert code == 0, err
     for title in ("Open cases by stage", "Open cases by bucket", "Closed cases by outcome"):
         assert title in table
+
+
+# --- a case stopped on an event store conflict ---------------------------------------------
+
+
+async def test_a_case_stopped_on_a_store_conflict_shows_it_and_a_supervisor_restarts_it(
+    stack: Stack,
+) -> None:
+    case_id = await start_case(stack, "conflict")
+    seq = (await stack.state(case_id)).seq + 1
+    # Someone else's row under the case's next seq: the store and the history now disagree.
+    stray = {"seq": seq, "type": "hold_ended", "kind": "pause", "at": "2026-03-02T02:00:00Z"}
+    await stack.pool.execute(
+        "INSERT INTO case_events (case_id, seq, type, at, payload, prev_hash, hash)"
+        " VALUES ($1, $2, 'hold_ended', now(), $3, 'x', 'y')",
+        case_id, seq, stray,
+    )  # fmt: skip
+    handle = stack.client.get_workflow_handle(case_id)
+    await handle.signal("payment", PaymentSignal(reference="P-C1", amount=Decimal("10.00")))
+
+    async def stopped() -> bool:
+        return (await stack.view(case_id)).conflict is not None
+
+    await wait_until(stopped, "the case to stop on the conflict")
+    code, out, err = await stack.arrears("status", case_id, "--json")
+    assert code == 0, err
+    assert json.loads(out)["conflict"]["seqs"][0] == seq
+    code, out, err = await stack.arrears("status", "--json")
+    assert code == 0, err
+    assert json.loads(out)["stopped_on_conflict"] >= 1
+    code, out, err = await stack.arrears("override", case_id, "cease-contact", *given_by("manager"))
+    assert code == 1 and "store_conflict" in err, out + err
+    code, out, err = await stack.arrears("retry-append", case_id, *given_by("collector"))
+    assert code == 1 and "retry_authority" in err, out + err
+
+    async with stack.pool.acquire() as conn, conn.transaction():  # the row looked at, removed
+        await conn.execute("ALTER TABLE case_events DISABLE TRIGGER USER")
+        await conn.execute("DELETE FROM case_events WHERE case_id = $1 AND seq = $2", case_id, seq)
+        await conn.execute("ALTER TABLE case_events ENABLE TRIGGER USER")
+    code, out, err = await stack.arrears("retry-append", case_id, *given_by("supervisor"))
+    assert code == 0, out + err
+
+    async def resumed() -> bool:
+        view = await stack.view(case_id)
+        return view.conflict is None and "P-C1" in view.state.payment_references
+
+    await wait_until(resumed, "the case to resume")
+    await wait_until(lambda: settled(stack, case_id), "the event store to catch up")
+    assert (
+        await stack.pool.fetchval(
+            "SELECT count(*) FROM payments WHERE case_id = $1 AND reference = 'P-C1'", case_id
+        )
+        == 1
+    )
