@@ -9,6 +9,7 @@ file that receives the run's figures (docs/RELIABILITY.md records the last ones)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -49,11 +50,16 @@ class Size:
     freeze_seconds: float
     worker_kills: int
     payers: int  # cases paid: half with a curing payment plus 10.00, half with 12.34
+    steady_seconds: float  # the book runs undisturbed this long after each recovery
 
 
 SIZES = {
-    "short": Size(cases=30, day_seconds=1.0, freeze_seconds=10, worker_kills=1, payers=6),
-    "full": Size(cases=300, day_seconds=10.0, freeze_seconds=45, worker_kills=3, payers=40),
+    "short": Size(
+        cases=30, day_seconds=1.0, freeze_seconds=10, worker_kills=1, payers=6, steady_seconds=0
+    ),
+    "full": Size(
+        cases=300, day_seconds=10.0, freeze_seconds=45, worker_kills=3, payers=40, steady_seconds=25
+    ),
 }
 
 
@@ -66,8 +72,12 @@ def _size() -> Size:
 class Soak:
     """The running stack, the book's accounts, and the figures of the run."""
 
-    def __init__(self, size: Size, env: dict[str, str], settings: Settings, book: Book) -> None:
+    def __init__(
+        self, size: Size, env: dict[str, str], settings: Settings, book: Book, workers: Workers
+    ) -> None:
         self.size = size
+        self.workers = workers
+        self.failed_attempts = 0
         self.env = env
         self.settings = settings
         self.book = book
@@ -76,13 +86,22 @@ class Soak:
         self.started = time.monotonic()
 
     async def fault(self, name: str, done_at: float, **observed: Any) -> None:
-        """A fault has ended at `done_at` (monotonic): wait for the book to move again
-        and record how long that took."""
+        """A fault has ended at `done_at` (monotonic): wait for the book to move again,
+        record how long that took and how many activity attempts the workers saw fail
+        since the last fault, then let the book run undisturbed for a while (a load
+        period of the full size, not a synchronisation)."""
         since = await db_now(self.book)
         await recovery(self.book, since, self.moving)
         took = time.monotonic() - done_at
-        entry = {"fault": name, "recovery_seconds": round(took, 1)}
+        failed = self.workers.log_lines("Completing activity as failed")
+        entry = {
+            "fault": name,
+            "recovery_seconds": round(took, 1),
+            "failed_activity_attempts": failed - self.failed_attempts,
+        }
+        self.failed_attempts = failed
         self.figures["faults"].append(entry | observed)
+        await asyncio.sleep(self.size.steady_seconds)
 
     async def arrears(self, *args: str, timeout: float = 300) -> tuple[int, str, str]:
         return await run_arrears(*args, env=self.env, timeout=timeout)
@@ -169,6 +188,7 @@ async def _post_payments_twice(
         summaries=summaries,
         recorded_seconds=recorded_after,
         cured_cases=cured,
+        repeats_ignored_by_cases=soak.workers.log_lines("duplicate payment ignored"),
     )
     return posted
 
@@ -330,8 +350,8 @@ async def test_the_book_survives_every_fault_with_nothing_lost_or_doubled(
         task_queue=queue,
     )
     up, pg_url = await _start_up(stack_env, env)
-    soak = Soak(size, env, settings, Book(pg_url))
     workers = Workers(env, tmp_path)
+    soak = Soak(size, env, settings, Book(pg_url), workers)
     servers: list[Any] = []
     try:
         await workers.start()
