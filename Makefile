@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test soak lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## make soak: the fault suite at full size (a few hundred cases, every fault, ~10 minutes);
+## its figures go to soak-report.json (docs/RELIABILITY.md). `make test` runs a short one.
+soak: $(STAMP)
+	ARREARS_SOAK=full ARREARS_SOAK_REPORT=$(CURDIR)/soak-report.json $(BIN)/pytest -m soak -s tests/soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
