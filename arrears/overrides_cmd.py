@@ -223,7 +223,8 @@ async def send_override(
         except (TimeoutError, RPCTimeoutOrCancelledError):
             raise ServiceUnavailable(
                 f"no worker answered {case_id} within {timeout:.0f} s: is `arrears worker` "
-                "running? (the override may still be applied when one starts)"
+                "running, or far behind? The override may still be applied; send it again "
+                f"with --id {request_id} to have it applied once"
             ) from None
     return result
 
