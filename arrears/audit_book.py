@@ -18,7 +18,7 @@ from arrears.settings import Settings
 from workflows.audit_book import AuditBookInput, AuditBookResult, AuditBookWorkflow
 
 if TYPE_CHECKING:
-    from arrears.audit_cmd import AuditRequest
+    from arrears.audit_request import AuditRequest
 
 
 async def audit_on_workers(

@@ -58,8 +58,9 @@ def audit(
     store. Appends the history shows still running are *in flight*, not problems; with
     --all or --query a summary and only the cases with problems are printed. Exit 1 on
     any problem."""
-    from arrears.audit_cmd import AuditRequest, export_case, parse_duration, run_audit
+    from arrears.audit_cmd import export_case, run_audit
     from arrears.audit_output import FORMATS
+    from arrears.audit_request import AuditRequest, parse_duration
 
     args = list(cases or [])
     if args[:1] == ["export"]:

@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
 
 from arrears.audit import audit_case
-from arrears.audit_findings import STUCK_AFTER
 from arrears.audit_jobs import (
     audit_chunk,
     audit_files,
@@ -33,6 +29,7 @@ from arrears.audit_jobs import (
     start_process,
 )
 from arrears.audit_output import AuditPrinter
+from arrears.audit_request import AuditRequest
 from arrears.audit_runner import AuditOptions, Auditor, ServerSource, case_ids
 from arrears.db import create_pool
 from arrears.errors import UsageError
@@ -44,38 +41,6 @@ from arrears.stack.temporal import connect
 
 def _case_id(value: str) -> str:
     return value if value.startswith("case-") else f"case-{value}"
-
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
-
-
-def parse_duration(text: str) -> timedelta:
-    """`90s`, `15m`, `2h` or a number of seconds; anything else is bad usage."""
-    found = _DURATION.match(text.strip())
-    if not found:
-        raise UsageError(f"--stuck-after {text!r} is not a duration such as 90s, 15m or 2h")
-    unit = {"": 1, "s": 1, "m": 60, "h": 3600}[found.group(2)]
-    return timedelta(seconds=float(found.group(1)) * unit)
-
-
-@dataclass(frozen=True)
-class AuditRequest:
-    """What the operator asked `arrears audit` for."""
-
-    cases: Sequence[str] = ()
-    all_cases: bool = False
-    query: str | None = None
-    history: bool = False
-    reconcile: bool = False
-    fmt: str = "table"
-    timeline: bool = False
-    jobs: int = 1
-    stuck_after: timedelta = STUCK_AFTER
-    on_workers: bool = False
-
-    def timelines(self, cases: int) -> bool:
-        """Timelines are printed when asked for, or for a single named case."""
-        return self.timeline or (cases == 1 and not self.all_cases and not self.query)
 
 
 def _group_history_files(files: Sequence[Path]) -> list[list[Path]]:

@@ -107,7 +107,7 @@ async def _serve(
 
 
 async def _serve_worker(settings: Settings, stop: asyncio.Event, demo: Demo | None) -> None:
-    from worker import run_worker
+    from arrears.workers import run_worker
 
     worker = asyncio.ensure_future(run_worker(settings, stop))
     result = await _stack_check(settings)
@@ -135,9 +135,9 @@ async def _start_demo(
 
     from arrears.dashboard import demo_payments, show
     from arrears.db import create_pool
+    from arrears.intake.importer import Importer, open_placements
     from arrears.policies import load_policy
     from arrears.stack.temporal import connect
-    from starter import Importer, open_placements
 
     assert demo.sample is not None
     records, digest = open_placements(demo.sample)
@@ -213,7 +213,7 @@ def run(
 @app.command()
 def worker() -> None:
     """Run a worker (workflows and activities) against the configured Temporal and PostgreSQL."""
-    from worker import run_worker
+    from arrears.workers import run_worker
 
     settings = Settings()
     asyncio.run(_until_signalled(lambda stop: run_worker(settings, stop)))

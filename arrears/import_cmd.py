@@ -1,4 +1,4 @@
-"""`arrears import FILE`: the command around `starter.Importer`: connections, the
+"""`arrears import FILE`: the command around `arrears.intake.importer.Importer`: connections, the
 progress bar on a terminal, and the summary (CONTRACTS.md §1)."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from arrears.db import create_pool, migrate
 from arrears.errors import UsageError
+from arrears.intake.importer import Importer, ImportSummary, default_report_path, open_placements
 from arrears.placement_file import Record
 from arrears.policies import load_policy
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
-from starter import Importer, ImportSummary, default_report_path, open_placements
 
 
 def estimate_rows(path: Path) -> int:

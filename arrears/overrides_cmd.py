@@ -46,8 +46,8 @@ from arrears.settings import Settings
 from domain.commands import Override
 from domain.events import Actor
 from domain.money import parse_amount
-from workflows.case import OUTCOME
 from workflows.case_io import OverrideRequest, OverrideResult, RetryAppend
+from workflows.case_views import OUTCOME
 
 #: The whole override, validator and handler, must be answered within this time; without
 #: a worker Temporal would hold the request until one starts.

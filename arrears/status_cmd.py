@@ -41,8 +41,8 @@ from domain.delinquency import bucket_label
 from domain.localtime import zone
 from domain.policy import STAGES, Policy
 from domain.state import CaseState
-from workflows.case import BUCKET, DPD
 from workflows.case_io import CaseView
+from workflows.case_views import BUCKET, DPD
 
 LAST_CONTACTS = 5
 OUTCOMES = ("cured", "settled", "closed", "written_off")

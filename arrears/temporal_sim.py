@@ -21,13 +21,13 @@ from activities.contact import ScriptedProvider
 from activities.event_store import InMemoryEventStore, event_from_payload
 from arrears.errors import ServiceUnavailable
 from arrears.stack.temporal import binary
+from arrears.workers import case_activities
 from domain.evolve import fold
 from domain.intake import open_case
 from domain.localtime import start_of_day
 from domain.placement import case_id_for
 from domain.policy import Policy
 from domain.simulation import Scenario, Timeline, horizon, scripted_inputs, timeline
-from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
 

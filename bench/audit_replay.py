@@ -45,11 +45,11 @@ from arrears.sample import sample_rows
 from arrears.spawned import cores, process_pool
 from arrears.stack.temporal import install_runtime
 from arrears.temporal_sim import start_test_server
+from arrears.workers import case_activities
 from domain.intake import open_case
 from domain.localtime import start_of_day
 from domain.placement import PlacementRow
 from domain.policy import Policy
-from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
 

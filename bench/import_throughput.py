@@ -29,6 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from arrears.db import create_pool, migrate
+from arrears.intake.importer import Importer, open_placements
 from arrears.placement_file import read_placements
 from arrears.sample import write_sample
 from arrears.settings import SEARCH_ATTRIBUTES
@@ -36,7 +37,6 @@ from arrears.stack.postgres import EmbeddedPostgres
 from arrears.stack.temporal import install_runtime
 from domain.intake import open_case
 from domain.policy import Policy
-from starter import Importer, open_placements
 from workflows.case_io import BusinessClock, CaseInput
 
 

@@ -67,9 +67,9 @@ with workflow.unsafe.imports_passed_through():
     from arrears.settings import SEARCH_ATTRIBUTES, Settings
     from arrears.stack.postgres import EmbeddedPostgres
     from arrears.stack.temporal import binary, install_runtime
+    from arrears.workers import case_activities
     from domain.intake import open_case
     from domain.placement import PlacementRow
-    from worker import case_activities
     from workflows.case import CaseWorkflow
     from workflows.case_io import BusinessClock, CaseInput
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -23,19 +23,16 @@ with workflow.unsafe.imports_passed_through():
     from activities.event_store import (
         CONFLICT_FAILURE,
         AppendEvents,
-        CaseSummary,
         EventStoreActivities,
         LoadEvents,
     )
     from activities.partners import PartnerActivities, PartnerNotice
-    from domain.case import decide, next_wakeup
+    from domain.case import decide
     from domain.commands import AdvanceTime, Command, ReceivePayment, RecordContactAttempt
     from domain.contact import due
-    from domain.delinquency import bucket_label, days_past_due, oldest_past_due
-    from domain.errors import DomainError, check
+    from domain.errors import check
     from domain.events import Event, LegalReferred, Placed, Recalled, StatementIssued
     from domain.evolve import evolve, fold
-    from domain.localtime import local_date
     from domain.overrides import check_override
     from domain.policy import Policy
     from domain.simulation import Input, decide_scripted, event_json, next_step
@@ -45,23 +42,23 @@ with workflow.unsafe.imports_passed_through():
         CaseResult,
         CaseView,
         NextAction,
-        OverrideDone,
+        OverrideMemory,
         OverrideRequest,
         OverrideResult,
         PaymentSignal,
         RetryAppend,
         StoreConflict,
     )
+    from workflows.case_views import (
+        ATTENTION,
+        attribute_updates,
+        attribute_values,
+        case_summary,
+        next_action_of,
+        refusals_as_rejections,
+    )
 
 Decider = Callable[[CaseState, Command, datetime, Policy], list[Event]]
-
-STAGE = SearchAttributeKey.for_keyword("ArrearsStage")
-BUCKET = SearchAttributeKey.for_keyword("ArrearsBucket")
-DPD = SearchAttributeKey.for_int("ArrearsDpd")
-AGENCY = SearchAttributeKey.for_keyword("ArrearsAgency")
-OUTCOME = SearchAttributeKey.for_keyword("ArrearsOutcome")
-#: Set ("store_conflict") while a case waits for a supervisor; unset otherwise.
-ATTENTION = SearchAttributeKey.for_keyword("ArrearsAttention")
 
 # A worker that dies mid-activity is noticed when these run out, then the activity is
 # retried elsewhere: short enough not to stall a case, long enough for a slow provider.
@@ -73,9 +70,6 @@ TERMS_ON_THE_BANK_CALENDAR = "placement-terms-on-the-bank-calendar"
 #: Workflow patch: inputs accepted before the case ended are applied before the run
 #: returns (2026-12-04). Before, a payment queued behind the curing one was dropped.
 DRAIN_BEFORE_END = "drain-inputs-before-the-run-ends"
-#: Overrides remembered by request id, newest last; older ones are forgotten (an id is
-#: sent again within seconds or minutes, not after a hundred later overrides).
-OVERRIDES_REMEMBERED = 100
 
 
 def with_terms_counted_in_start_zone(policy: Policy) -> Policy:
@@ -110,7 +104,7 @@ class CaseWorkflow:
             )
         self._state = input.state or CaseState()
         self._pending: list[Input] = list(input.pending)
-        self._overrides_done = {d.id: d.result for d in input.overrides_done}
+        self._overrides = OverrideMemory(input.overrides_done)
         self._conflict: StoreConflict | None = None
         self._script: list[Input] = list(input.script)
         self._lock = asyncio.Lock()
@@ -285,7 +279,11 @@ class CaseWorkflow:
             self._state = evolve(self._state, event)
         self._statement_passed |= any(isinstance(e, StatementIssued) for e in events)
         await self._append(
-            AppendEvents(case_id=self._case_id, events=events, summary=self._summary())
+            AppendEvents(
+                case_id=self._case_id,
+                events=events,
+                summary=case_summary(self._state, self._policy),
+            )
         )
         for event in events:
             if isinstance(event, Placed | Recalled | LegalReferred):
@@ -297,6 +295,13 @@ class CaseWorkflow:
                 )
         self._publish_search_attributes()
         return events
+
+    def _publish_search_attributes(self) -> None:
+        values = attribute_values(self._state, self._policy)
+        if values == self._attributes or not self._input.search_attributes:
+            return
+        self._attributes = values
+        workflow.upsert_search_attributes(attribute_updates(values))
 
     async def _append(self, request: AppendEvents) -> None:
         """Append to the event store. A conflict (the store holds other events under these
@@ -341,66 +346,12 @@ class CaseWorkflow:
                 "state": self._state,
                 "pending": self._pending,
                 "script": self._script,
-                "overrides_done": [
-                    OverrideDone(id=k, result=v) for k, v in self._overrides_done.items()
-                ],
+                "overrides_done": self._overrides.carried(),
                 "runs": self._input.runs + 1,
             }
         )
 
     # --- read models for Temporal: search attributes and queries -------------------------
-
-    def _dpd(self) -> int:
-        """DPD as of the latest event (the state's own field changes only with the bucket)."""
-        s = self._state
-        if s.as_of is None:
-            return 0
-        today = local_date(s.as_of, self._policy.cycle.bank_timezone)
-        return days_past_due(oldest_past_due(s.dues, today), today)
-
-    def _summary(self) -> CaseSummary:
-        s = self._state
-        assert s.account is not None and s.opened_at is not None and s.as_of is not None
-        return CaseSummary(
-            account_id=s.account.account_id,
-            policy=s.policy,
-            stage=s.stage,
-            bucket=bucket_label(s.bucket, self._policy.delinquency.top_bucket),
-            dpd=self._dpd(),
-            principal=s.principal,
-            interest=s.interest,
-            fees=s.fees,
-            agency=s.placement.agency if s.placement else None,
-            hand=s.placement.hand if s.placement else None,
-            holds=list(s.holds),
-            charged_off=s.charged_off,
-            outcome=s.outcome,
-            opened_at=s.opened_at,
-            as_of=s.as_of,
-        )
-
-    def _publish_search_attributes(self) -> None:
-        s = self._state
-        values = (
-            s.stage,
-            bucket_label(s.bucket, self._policy.delinquency.top_bucket),
-            self._dpd(),
-            s.placement.agency if s.placement else None,
-            s.outcome or "open",
-        )
-        if values == self._attributes or not self._input.search_attributes:
-            return
-        self._attributes = values
-        stage, bucket, dpd, agency, outcome = values
-        workflow.upsert_search_attributes(
-            [
-                STAGE.value_set(stage),
-                BUCKET.value_set(bucket),
-                DPD.value_set(dpd),
-                AGENCY.value_set(agency) if agency else AGENCY.value_unset(),
-                OUTCOME.value_set(outcome),
-            ]
-        )
 
     @workflow.query(name="state")
     def view(self) -> CaseView:
@@ -414,14 +365,7 @@ class CaseWorkflow:
 
     @workflow.query(name="next_action")
     def next_action(self) -> NextAction:
-        planned = [p for p in (next_wakeup(self._state, self._policy),) if p is not None]
-        attempts = due(self._state, planned[0], self._policy) if planned else []
-        what = (
-            (f"{attempts[0].channel} to {attempts[0].target}" if attempts else "calendar rules")
-            if planned
-            else "nothing planned"
-        )
-        return NextAction(at=planned[0] if planned else None, what=what)
+        return next_action_of(self._state, self._policy)
 
     # --- messages ----------------------------------------------------------------------
 
@@ -446,39 +390,25 @@ class CaseWorkflow:
         async with self._lock:
             # Looked up under the lock: the same id sent twice at once waits here for the
             # first to finish, then gets its answer.
-            if (done := self._done(request)) is not None:
+            if (done := self._overrides.answer(request)) is not None:
                 return done
-            try:
+            with refusals_as_rejections():
                 events = await self._apply(request.override, self._business_now())
-            except DomainError as err:
-                raise ApplicationError(
-                    str(err), err.rule, type="OverrideRejected", non_retryable=True
-                ) from None
             result = OverrideResult(
                 events=[event_json(e, self._policy.cycle.bank_timezone) for e in events]
             )
-            self._remember(request, result)
+            self._overrides.remember(request, result)
         return result
-
-    def _done(self, request: OverrideRequest) -> OverrideResult | None:
-        return self._overrides_done.get(request.id) if request.id is not None else None
-
-    def _remember(self, request: OverrideRequest, result: OverrideResult) -> None:
-        if request.id is None:
-            return
-        self._overrides_done[request.id] = result
-        while len(self._overrides_done) > OVERRIDES_REMEMBERED:
-            del self._overrides_done[next(iter(self._overrides_done))]
 
     @override.validator
     def validate_override(self, request: OverrideRequest) -> None:
         """Rejects an invalid override before anything reaches history: the domain checks
         run against the state as of now (calendar rules due by now applied in a dry run).
         An id already applied passes: the handler answers it with the first result."""
-        if self._done(request) is not None:
+        if self._overrides.answer(request) is not None:
             return
         now = self._business_now()
-        try:
+        with refusals_as_rejections():
             check(
                 self._conflict is None,
                 "store_conflict",
@@ -489,10 +419,6 @@ class CaseWorkflow:
                 state = fold(decide(state, self._input.open, now, self._policy), state)
             caught_up = fold(decide(state, AdvanceTime(), now, self._policy), state)
             check_override(caught_up, request.override, now, self._policy)
-        except DomainError as err:
-            raise ApplicationError(
-                str(err), err.rule, type="OverrideRejected", non_retryable=True
-            ) from None
 
     @workflow.update(name="retry_append")
     async def retry_append(self, request: RetryAppend) -> None:
@@ -506,7 +432,7 @@ class CaseWorkflow:
 
     @retry_append.validator
     def validate_retry_append(self, request: RetryAppend) -> None:
-        try:
+        with refusals_as_rejections():
             check(
                 self._conflict is not None, "no_conflict", "the case is not stopped on a conflict"
             )
@@ -516,7 +442,3 @@ class CaseWorkflow:
                 "only a supervisor or a manager may restart a case stopped on a conflict",
                 role=request.actor.role,
             )
-        except DomainError as err:
-            raise ApplicationError(
-                str(err), err.rule, type="OverrideRejected", non_retryable=True
-            ) from None

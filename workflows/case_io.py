@@ -56,6 +56,31 @@ class OverrideDone(BaseModel):
     result: OverrideResult
 
 
+class OverrideMemory:
+    """The overrides a case applied, by request id, newest last. Only the latest are kept:
+    an id is sent again within seconds or minutes, not after a hundred later overrides."""
+
+    KEPT = 100
+
+    def __init__(self, carried: list[OverrideDone]) -> None:
+        self._results = {d.id: d.result for d in carried}
+
+    def answer(self, request: OverrideRequest) -> OverrideResult | None:
+        """The first result, if this request's id was applied already."""
+        return self._results.get(request.id) if request.id is not None else None
+
+    def remember(self, request: OverrideRequest, result: OverrideResult) -> None:
+        if request.id is None:
+            return
+        self._results[request.id] = result
+        while len(self._results) > self.KEPT:
+            del self._results[next(iter(self._results))]
+
+    def carried(self) -> list[OverrideDone]:
+        """What continue-as-new carries on."""
+        return [OverrideDone(id=k, result=v) for k, v in self._results.items()]
+
+
 class CaseInput(BaseModel):
     """Start (and continue-as-new) input of a case workflow."""
 

@@ -23,6 +23,7 @@ import pytest
 
 from activities.event_store import CaseSummary, EventStore, chain_hash, payload_of
 from arrears.db import _init_connection, create_pool, migrate
+from arrears.intake.importer import Importer, open_placements
 from arrears.policies import load_policy
 from arrears.purge import PurgeResult, purge, years_before
 from domain.events import (
@@ -30,7 +31,6 @@ from domain.events import (
     Placed,
     Recalled,
 )
-from starter import Importer, open_placements
 from tests.stored_cases import add_case, opened_event
 from tests.support import free_port
 

@@ -26,6 +26,7 @@ from arrears.policies import load_policy
 from arrears.simulate_cmd import load_scenario
 from arrears.stack.temporal import install_runtime
 from arrears.temporal_sim import start_test_server
+from arrears.workers import case_activities
 from domain.commands import PromiseToPay
 from domain.events import Actor
 from domain.intake import open_case
@@ -33,7 +34,6 @@ from domain.localtime import start_of_day
 from domain.placement import PlacementRow
 from domain.policy import Policy
 from domain.simulation import ContactOutcomes, horizon, scripted_inputs
-from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput, OverrideRequest, PaymentSignal
 

@@ -25,13 +25,13 @@ from activities.contact import SimulatedProvider
 from activities.event_store import Appended, CaseSummary, EventStore
 from arrears.db import create_pool
 from arrears.sample import sample_rows
+from arrears.workers import case_activities
 from domain.events import Event
 from domain.intake import open_case
 from domain.localtime import zone
 from domain.placement import PlacementRow
 from domain.policy import Policy
 from tests.integration.conftest import Stack
-from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
 

@@ -17,13 +17,13 @@ from temporalio.worker import Worker
 from activities.contact import ScriptedProvider
 from activities.event_store import InMemoryEventStore, event_from_payload
 from arrears.histories import fetch_runs
+from arrears.workers import case_activities
 from domain.evolve import fold
 from domain.intake import open_case
 from domain.localtime import start_of_day
 from domain.policy import Policy
 from domain.simulation import ContactOutcomes
 from tests.workflows.conftest import row
-from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
 

@@ -16,8 +16,8 @@ import pytest
 from activities.stack_check import StackCheck
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from arrears.workers import run_worker
 from tests.integration.conftest import ArrearsProcess, StackEnv, run_arrears
-from worker import run_worker
 from workflows.stack_check import StackCheckWorkflow
 
 pytestmark = pytest.mark.integration

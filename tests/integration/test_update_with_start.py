@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 from activities.contact import ScriptedProvider
 from activities.event_store import InMemoryEventStore, event_from_payload
+from arrears.workers import case_activities
 from domain.commands import CeaseContact, Waiver
 from domain.events import Actor
 from domain.intake import open_case
@@ -26,7 +27,6 @@ from domain.localtime import start_of_day
 from domain.policy import Policy
 from domain.simulation import ContactOutcomes
 from tests.workflows.conftest import row
-from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput, OverrideRequest
 

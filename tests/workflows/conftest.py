@@ -18,13 +18,13 @@ from temporalio.worker import Worker
 from activities.contact import ScriptedProvider
 from activities.event_store import InMemoryEventStore, event_from_payload
 from arrears.temporal_sim import start_test_server
+from arrears.workers import case_activities
 from domain.events import Event
 from domain.intake import open_case
 from domain.localtime import start_of_day
 from domain.placement import PlacementRow
 from domain.policy import Policy
 from domain.simulation import ContactOutcomes
-from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput, CaseResult
 

@@ -11,12 +11,12 @@ from temporalio.worker import Worker
 
 from activities.contact import ContactRequest, ContactResult, ProviderUnavailable, ScriptedProvider
 from activities.event_store import Appended, CaseSummary, InMemoryEventStore, event_from_payload
+from arrears.workers import case_activities
 from domain.events import Event
 from domain.intake import open_case
 from domain.localtime import start_of_day
 from domain.simulation import ContactOutcomes
 from tests.workflows.conftest import POLICY, row
-from worker import case_activities
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
 

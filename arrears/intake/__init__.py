@@ -1,0 +1,1 @@
+"""Operations intake: placement files become cases."""
