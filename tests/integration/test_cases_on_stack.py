@@ -22,8 +22,9 @@ from domain.intake import open_case
 from domain.placement import PlacementRow
 from domain.policy import Policy
 from tests.integration.conftest import StackEnv
-from workflows.case import BUCKET, DPD, STAGE, CaseWorkflow
+from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
+from workflows.case_views import BUCKET, DPD, STAGE
 
 pytestmark = pytest.mark.integration
 
