@@ -249,7 +249,7 @@ def _read_jsonl(handle: IO[bytes]) -> Iterator[Payment | Problem]:
 # --- posting --------------------------------------------------------------------------
 
 
-class EndedCases:
+class CaseRecords:
     """What PostgreSQL knows of the cases (the pool is opened on first need): each
     account's latest delinquency episode, whether a case not running in Temporal ever
     existed, and the after-close run that takes a payment to an ended case."""
@@ -304,7 +304,7 @@ class EndedCases:
 
 
 async def _post_account(
-    client: Client, payments: list[Payment], ended: EndedCases | None
+    client: Client, payments: list[Payment], records: CaseRecords | None
 ) -> list[Problem]:
     """Post one account's payments in file order. When its case is not running, they go
     to the ended case (unapplied credit), or, if it never existed, are unknown."""
@@ -316,13 +316,13 @@ async def _post_account(
             except RPCError as err:
                 if not is_not_found(err):
                     raise
-                return await _to_ended_case(payments[n:], ended)
+                return await _to_ended_case(payments[n:], records)
     return []
 
 
-async def _to_ended_case(payments: list[Payment], ended: EndedCases | None) -> list[Problem]:
-    outcome = await ended.outcome(payments[0].case_id) if ended is not None else None
-    if ended is None or outcome is None:
+async def _to_ended_case(payments: list[Payment], records: CaseRecords | None) -> list[Problem]:
+    outcome = await records.outcome(payments[0].case_id) if records is not None else None
+    if records is None or outcome is None:
         return [
             Problem(p.line, "unknown_account", f"account {p.account_id}: no such case")
             for p in payments
@@ -330,7 +330,7 @@ async def _to_ended_case(payments: list[Payment], ended: EndedCases | None) -> l
     notes = []
     for payment in payments:
         with temporal_errors():
-            await ended.post(payment)
+            await records.post(payment)
         notes.append(
             Problem(
                 payment.line,
@@ -346,7 +346,7 @@ async def post_payments(
     client: Client,
     rows: Iterator[Payment | Problem],
     concurrency: int = CONCURRENCY,
-    ended: EndedCases | None = None,
+    records: CaseRecords | None = None,
 ) -> tuple[Summary, list[Problem]]:
     summary = Summary()
     problems: list[Problem] = []
@@ -356,10 +356,10 @@ async def post_payments(
             problems.append(row)
         else:
             by_case.setdefault(row.case_id, []).append(row)
-    if ended is not None and by_case:
+    if records is not None and by_case:
         # A payment is for the account's latest delinquency episode (a re-defaulted
         # account has `case-<account_id>.<n>`).
-        latest = await ended.latest([p[0].account_id for p in by_case.values()])
+        latest = await records.latest([p[0].account_id for p in by_case.values()])
         regrouped: dict[str, list[Payment]] = {}
         for payments in by_case.values():
             case_id = latest.get(payments[0].account_id, payments[0].case_id)
@@ -369,7 +369,7 @@ async def post_payments(
 
     async def post(payments: list[Payment]) -> list[Problem]:
         async with gate:
-            return await _post_account(client, payments, ended)
+            return await _post_account(client, payments, records)
 
     for found in await asyncio.gather(*(post(p) for p in by_case.values())):
         problems += found
@@ -389,7 +389,9 @@ async def _run(path: Path) -> tuple[Summary, list[Problem]]:
     first = next(rows, None)  # a file that is not a payments file stops here (exit 2)
     settings = Settings()
     client = await connect(settings)
-    ended = EndedCases(client, settings.db_url, load_policy(settings.policy), settings.task_queue)
+    records = CaseRecords(
+        client, settings.db_url, load_policy(settings.policy), settings.task_queue
+    )
 
     def all_rows() -> Iterator[Payment | Problem]:
         if first is not None:
@@ -397,9 +399,9 @@ async def _run(path: Path) -> tuple[Summary, list[Problem]]:
         yield from rows
 
     try:
-        return await post_payments(client, all_rows(), ended=ended)
+        return await post_payments(client, all_rows(), records=records)
     finally:
-        await ended.close()
+        await records.close()
 
 
 def run_payments(path: Path) -> tuple[list[str], int]:
