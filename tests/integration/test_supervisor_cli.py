@@ -344,6 +344,11 @@ async def test_an_unknown_case_is_exit_code_1_with_no_such_case(stack: Stack) ->
             "arrears: --rate: 'forty' is not a number",
             id="rate",
         ),
+        pytest.param(
+            ("cease-contact", "--id", "x" * 129),
+            "arrears: --id: must be 1 to 128 characters",
+            id="request-id",
+        ),
     ],
 )
 async def test_a_malformed_override_is_one_line_and_exit_code_2(
@@ -689,3 +694,15 @@ async def test_a_case_stopped_on_a_store_conflict_shows_it_and_a_supervisor_rest
         )
         == 1
     )
+
+
+async def test_a_retry_append_with_a_role_that_does_not_exist_is_one_line_and_exit_code_2(
+    stack: Stack,
+) -> None:
+    code, out, err = await stack.arrears(
+        "retry-append", account("any"), "--actor", "s-1", "--role", "boss", "--reason", "x"
+    )
+
+    assert code == 2, (out, err)
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("arrears: --role:"), err
