@@ -32,6 +32,7 @@ from domain.events import (
 )
 from domain.intake import open_case
 from domain.localtime import start_of_day, utc_at_local
+from domain.loop import Input
 from domain.money import charge
 from domain.placement import PlacementRow
 from domain.policy import Policy
@@ -39,7 +40,6 @@ from domain.simulation import (
     DEFAULT_OUTCOME_MIX,
     CaseRun,
     ContactReply,
-    Input,
     drive,
     pick_outcome,
     reply,

@@ -1,8 +1,9 @@
 """`simulate`: one account through the policy on a simulated clock (CONTRACTS.md §2).
 
-The loop is the same one the workflow runs: wake at `next_wakeup`, let the calendar rules
-run, perform the contact attempts that are due, feed in payments and overrides at their
-times. Contact outcomes come from the scenario's script, never from the policy.
+The case loop is `domain.loop`'s, the one the workflow carries out: wake at
+`next_wakeup`, let the calendar rules run, make the contact attempts that are due, feed in
+payments and overrides at their times. Here its moves are carried out by direct calls.
+Contact outcomes come from the scenario's script, never from the policy.
 Scripted overrides arrive at 10:00 and payments at 12:00 bank time on their dates.
 """
 
@@ -14,22 +15,23 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.case import check_forward, decide_with_state, next_wakeup, reject_with_state
-from domain.commands import (
-    AdvanceTime,
-    AnyCommand,
-    Command,
-    Override,
-    ReceivePayment,
-    RecordContactAttempt,
-)
-from domain.contact import PlannedContact, first_due
+from domain.case import check_forward
+from domain.commands import AdvanceTime, Command, Override, ReceivePayment, RecordContactAttempt
+from domain.contact import PlannedContact
 from domain.cycle import calendar_due
 from domain.delinquency import bucket_label, days_past_due, oldest_past_due
-from domain.errors import OverrideRejected
 from domain.events import Actor, Channel, Event, Outcome
 from domain.intake import open_case
 from domain.localtime import local_date, start_of_day, utc_at_local, zone
+from domain.loop import (
+    Input,
+    RunCalendar,
+    TakeInput,
+    attempt_key,
+    decide_scripted_with_state,
+    next_attempt,
+    next_move,
+)
 from domain.money import PositiveMoney
 from domain.placement import PlacementRow, case_id_for
 from domain.policy import Policy
@@ -37,7 +39,6 @@ from domain.state import CaseState
 
 OVERRIDE_TIME = time(10, 0)
 PAYMENT_TIME = time(12, 0)
-_MAX_STEPS_PER_MOMENT = 200
 _override_adapter: TypeAdapter[Override] = TypeAdapter(Override)
 #: One `AdvanceTime` for every wake-up: it carries no data and is frozen, so sharing it
 #: is the same as making a new one each time.
@@ -168,33 +169,6 @@ class Timeline(BaseModel):
     events: list[dict[str, Any]]
 
 
-class Input(BaseModel):
-    """A scripted input at its business time (payments and overrides)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    at: datetime
-    command: AnyCommand
-
-
-class Step(NamedTuple):
-    """What a case does next: take the first input, or wake at `at`."""
-
-    kind: Literal["input", "wake"]
-    at: datetime
-
-
-def next_step(state: CaseState, inputs: Sequence[Input], policy: Policy) -> Step | None:
-    """The next thing to happen, in business time: an input comes before a wake-up at the
-    same moment (the wake-up then sees it). The workflow and `drive` both follow this."""
-    if state.closed:
-        return None
-    wake = next_wakeup(state, policy)
-    if inputs and (wake is None or inputs[0].at <= wake):
-        return Step("input", inputs[0].at)
-    return Step("wake", wake) if wake is not None else None
-
-
 def scripted_inputs(scenario: Scenario, policy: Policy) -> list[Input]:
     bank = policy.cycle.bank_timezone
     inputs = [
@@ -210,33 +184,9 @@ def scripted_inputs(scenario: Scenario, policy: Policy) -> list[Input]:
     return sorted(inputs, key=lambda i: i.at)
 
 
-def decide_scripted(
-    state: CaseState, command: Command, now: datetime, policy: Policy
-) -> list[Event]:
-    """`decide` for scripted inputs: a refused override is recorded as
-    `override_rejected` (the timeline shows what was asked and why it was refused)
-    instead of failing the run."""
-    return decide_scripted_with_state(state, command, now, policy)[0]
-
-
-def decide_scripted_with_state(
-    state: CaseState, command: Command, now: datetime, policy: Policy
-) -> tuple[list[Event], CaseState]:
-    """`decide_scripted`, and the state its events lead to (see `decide_with_state`)."""
-    try:
-        return decide_with_state(state, command, now, policy)
-    except OverrideRejected as error:
-        assert not isinstance(command, (AdvanceTime, ReceivePayment, RecordContactAttempt))
-        return reject_with_state(state, command, error, now, policy)  # type: ignore[arg-type]
-
-
-def attempt_key(case_id: str, seq: int) -> str:
-    """The idempotency key of the contact attempt that will be event `seq` of a case."""
-    return f"{case_id}/{seq}"
-
-
 class CaseRun:
-    """A case and its events, advanced step by step (the loop the workflow also runs)."""
+    """A case and its events, carried through the case loop by direct calls
+    (`domain.loop`: the workflow carries out the same moves with activities)."""
 
     def __init__(self, policy: Policy, case_id: str = "case") -> None:
         self.policy = policy
@@ -253,21 +203,20 @@ class CaseRun:
         self.events.extend(new)
         return new
 
-    def wake(self, now: datetime, outcome_of: ReplyTo) -> list[Event]:
-        """Run the calendar up to `now`, then every contact attempt due at `now`.
+    def wake(self, at: datetime, outcome_of: ReplyTo) -> list[Event]:
+        """Carry out a wake-up at `at`: its calendar rules, then its contact attempts as
+        `next_attempt` names them, each answered by `outcome_of`.
 
         Most wake-ups are for a contact attempt with no calendar rule due: then the
         `AdvanceTime` decision would emit nothing and return the same state, so it is
         not asked for (its time guard still runs)."""
-        if calendar_due(self.state, now, self.policy):
-            new = self.apply(_ADVANCE, now)
+        if calendar_due(self.state, at, self.policy):
+            new = self.apply(_ADVANCE, at)
         else:
-            check_forward(self.state, now)
+            check_forward(self.state, at)
             new = []
-        for _ in range(_MAX_STEPS_PER_MOMENT):
-            planned = first_due(self.state, now, self.policy)
-            if planned is None or self.state.closed:
-                return new
+        made = 0
+        while (planned := next_attempt(self.state, at, made, self.policy)) is not None:
             answer = outcome_of(planned, attempt_key(self.case_id, self.state.seq + 1))
             report = {
                 "channel": planned.channel,
@@ -280,8 +229,9 @@ class CaseRun:
                 "recording_ref": answer.recording_ref,
                 "provider_ref": answer.provider_ref,
             }
-            new += self.apply(_validated_attempt(report), now)
-        raise RuntimeError(f"contact plan did not settle at {now}")
+            new += self.apply(_validated_attempt(report), at)
+            made += 1
+        return new
 
 
 def drive(
@@ -291,17 +241,22 @@ def drive(
     outcome_of: ReplyTo,
     react: Callable[[list[Event]], list[Input]] | None = None,
 ) -> None:
-    """Advance the case to `until`: wake-ups and scripted inputs in time order.
+    """Carry the case through the loop's moves up to `until` (`domain.loop.next_move`,
+    with business time standing at the horizon, so every step up to it is due).
 
     `inputs` is consumed in place (what is left lies after `until`); `react` may add
     inputs in answer to new events (a simulated debtor paying after a statement).
     """
     until = until.astimezone(UTC)  # compared at every step (`domain.localtime`)
-    while (step := next_step(run.state, inputs, run.policy)) is not None and step.at <= until:
-        if step.kind == "input":
-            new = run.apply(inputs.pop(0).command, step.at)
+    policy = run.policy
+    while True:
+        move = next_move(run.state, policy, until, inputs, False, until)
+        if type(move) is RunCalendar:
+            new = run.wake(move.at, outcome_of)
+        elif type(move) is TakeInput:
+            new = run.apply(inputs.pop(0).command, move.at)
         else:
-            new = run.wake(step.at, outcome_of)
+            return  # the horizon, or the case closed
         if react is not None and (more := react(new)):
             inputs.extend(more)
             inputs.sort(key=lambda i: i.at)

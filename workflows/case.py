@@ -15,28 +15,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contact import ContactActivities, ContactRequest
-    from activities.event_store import (
-        CONFLICT_FAILURE,
-        AppendEvents,
-        EventStoreActivities,
-        LoadEvents,
-    )
-    from activities.partners import PartnerActivities, PartnerNotice
+    from activities.event_store import CONFLICT_FAILURE, AppendEvents
     from domain.case import decide
-    from domain.commands import AdvanceTime, Command, ReceivePayment, RecordContactAttempt
-    from domain.contact import due
+    from domain.commands import AdvanceTime, Command, ReceivePayment
     from domain.errors import check
     from domain.events import Event, LegalReferred, Placed, Recalled, StatementIssued
     from domain.evolve import evolve, fold
+    from domain.loop import (
+        Input,
+        RunCalendar,
+        Stop,
+        TakeInput,
+        WaitUntil,
+        decide_scripted,
+        next_attempt,
+        next_move,
+    )
     from domain.overrides import check_override
     from domain.policy import Policy
-    from domain.simulation import Input, decide_scripted, event_json, next_step
+    from domain.simulation import event_json
     from domain.state import CaseState
+    from workflows import case_calls as calls
     from workflows.case_io import (
         CaseInput,
         CaseResult,
@@ -60,11 +62,6 @@ with workflow.unsafe.imports_passed_through():
 
 Decider = Callable[[CaseState, Command, datetime, Policy], list[Event]]
 
-# A worker that dies mid-activity is noticed when these run out, then the activity is
-# retried elsewhere: short enough not to stall a case, long enough for a slow provider.
-STORE_TIMEOUT = timedelta(seconds=10)
-CONTACT_TIMEOUT = timedelta(seconds=30)
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 #: Workflow patch: placement terms counted on the bank's calendar (2026-11-25).
 TERMS_ON_THE_BANK_CALENDAR = "placement-terms-on-the-bank-calendar"
 #: Workflow patch: inputs accepted before the case ended are applied before the run
@@ -132,17 +129,17 @@ class CaseWorkflow:
             async with self._lock:
                 await self._apply(input.open, self._clock.business(workflow.now()))
         while not self._state.closed:
-            if await self._step():
-                # A case catching up after an outage has work due for a long time: it
-                # must still roll over, or one run's history would grow without bound.
-                if workflow.patched("continue-as-new-while-busy") and self._time_to_roll_over():
-                    await self._continue_as_new()
-                continue
-            if self._past_horizon():
+            move = await self._step()
+            if isinstance(move, Stop):
                 break
-            if self._time_to_roll_over():
+            if isinstance(move, WaitUntil):
+                if self._time_to_roll_over():
+                    await self._continue_as_new()
+                await self._wait(move.at)
+            # A case catching up after an outage has work due for a long time: it must
+            # still roll over, or one run's history would grow without bound.
+            elif workflow.patched("continue-as-new-while-busy") and self._time_to_roll_over():
                 await self._continue_as_new()
-            await self._wait()
         await self._finish()
         return self._result()
 
@@ -171,37 +168,36 @@ class CaseWorkflow:
 
     async def _load_recorded_case(self) -> None:
         """A run for an input to an ended case starts from its recorded events."""
-        stored = await workflow.execute_activity_method(
-            EventStoreActivities.load_events,
-            LoadEvents(case_id=self._case_id),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=RETRY,
-        )
-        if not stored.events:
+        events = await calls.load_events(self._case_id)
+        if not events:
             raise ApplicationError(
                 f"{self._case_id} has no recorded events to continue from",
                 type="NoSuchCase",
                 non_retryable=True,
             )
-        self._state = fold(stored.events)
+        self._state = fold(events)
 
-    async def _step(self) -> bool:
-        """Do the next thing that is due now, if any; say whether something was done."""
+    async def _step(self) -> TakeInput | RunCalendar | WaitUntil | Stop:
+        """Carry out the case loop's next move (`domain.loop.next_move`) if it is an input
+        or a wake-up; a wait or the end is the caller's to carry out."""
         async with self._lock:
-            now = self._business_now()
-            if self._pending:
-                await self._apply(self._pending.pop(0).command, now)
-                return True
-            step = next_step(self._state, self._script, self._policy)
-            if step is None or step.at > now + DUE_TOLERANCE:
-                return False
-            if self._input.until is not None and step.at > self._input.until:
-                return False  # a simulation's horizon: nothing after it happens
-            if step.kind == "input":
-                await self._apply(self._script.pop(0).command, step.at, decide_scripted)
-            else:
-                await self._wake(step.at)
-            return True
+            move = next_move(
+                self._state,
+                self._policy,
+                self._business_now(),
+                self._script,
+                queued=bool(self._pending),
+                until=self._input.until,
+                tolerance=DUE_TOLERANCE,
+            )
+            if isinstance(move, TakeInput):
+                if move.scripted:
+                    await self._apply(self._script.pop(0).command, move.at, decide_scripted)
+                else:
+                    await self._apply(self._pending.pop(0).command, move.at)
+            elif isinstance(move, RunCalendar):
+                await self._wake(move.at)
+            return move
 
     def _time_to_roll_over(self) -> bool:
         """After a statement date (about monthly) or when the server suggests it."""
@@ -212,20 +208,12 @@ class CaseWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self._carry())
 
-    def _past_horizon(self) -> bool:
-        """Simulations end at their horizon; live cases have none."""
-        until = self._input.until
-        if until is None or self._pending:
-            return False
-        step = next_step(self._state, self._script, self._policy)
-        return step is None or step.at > until
-
-    async def _wait(self) -> None:
-        step = next_step(self._state, self._script, self._policy)
+    async def _wait(self, until: datetime | None) -> None:
+        """Sleep until the next step is due (`until`, business time), or an input comes."""
         timeout = None
-        if step is not None:
+        if until is not None:
             timeout = max(
-                self._clock.real_delay(self._business_now(), step.at), timedelta(milliseconds=1)
+                self._clock.real_delay(self._business_now(), until), timedelta(milliseconds=1)
             )
         seen = self._state.seq
         with contextlib.suppress(TimeoutError):
@@ -237,39 +225,15 @@ class CaseWorkflow:
                 timeout=timeout,
             )
 
-    async def _wake(self, at: Any) -> None:
-        """The calendar rules due at `at`, then every contact attempt due at `at`."""
+    async def _wake(self, at: datetime) -> None:
+        """A wake-up: the calendar rules due at `at`, then each contact attempt
+        `next_attempt` names, as an activity, its outcome recorded at `at` too."""
         await self._apply(AdvanceTime(), at)
-        while not self._state.closed and (attempts := due(self._state, at, self._policy)):
-            planned = attempts[0]
-            result = await workflow.execute_activity_method(
-                ContactActivities.attempt_contact,
-                ContactRequest(
-                    case_id=self._case_id,
-                    attempt_key=f"{self._case_id}/{self._state.seq + 1}",
-                    channel=planned.channel,
-                    target=planned.target,
-                    planned_at=planned.planned_at,
-                    line=planned.line,
-                    contact_index=planned.contact_index,
-                ),
-                start_to_close_timeout=CONTACT_TIMEOUT,
-                retry_policy=RETRY,
-            )
-            await self._apply(
-                RecordContactAttempt(
-                    channel=planned.channel,
-                    target=planned.target,
-                    outcome=result.outcome,
-                    planned_at=planned.planned_at,
-                    line=planned.line,
-                    contact_index=planned.contact_index,
-                    collector_ids=result.collector_ids,
-                    recording_ref=result.recording_ref,
-                    provider_ref=result.provider_ref,
-                ),
-                at,
-            )
+        made = 0
+        while (planned := next_attempt(self._state, at, made, self._policy)) is not None:
+            report = await calls.attempt_contact(self._case_id, self._state.seq + 1, planned)
+            await self._apply(report, at)
+            made += 1
 
     async def _apply(self, command: Command, at: Any, decider: Decider = decide) -> list[Event]:
         events = decider(self._state, command, at, self._policy)
@@ -287,12 +251,7 @@ class CaseWorkflow:
         )
         for event in events:
             if isinstance(event, Placed | Recalled | LegalReferred):
-                await workflow.execute_activity_method(
-                    PartnerActivities.notify_partner,
-                    PartnerNotice(case_id=self._case_id, event=event),
-                    start_to_close_timeout=STORE_TIMEOUT,
-                    retry_policy=RETRY,
-                )
+                await calls.notify_partner(self._case_id, event)
         self._publish_search_attributes()
         return events
 
@@ -310,12 +269,7 @@ class CaseWorkflow:
         looked at and sends `retry_append`. Payments meanwhile wait in `_pending`."""
         while True:
             try:
-                await workflow.execute_activity_method(
-                    EventStoreActivities.append_events,
-                    request,
-                    start_to_close_timeout=STORE_TIMEOUT,
-                    retry_policy=RETRY,
-                )
+                await calls.append_events(request)
                 return
             except ActivityError as err:
                 cause = err.cause

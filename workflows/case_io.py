@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.commands import OpenCase, Override
 from domain.events import Actor
+from domain.loop import Input
 from domain.money import PositiveMoney
 from domain.policy import Policy
-from domain.simulation import Input
 from domain.state import CaseState
 
 DAY_SECONDS = 86400.0

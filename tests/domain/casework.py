@@ -1,9 +1,9 @@
 """Driving a case through time the way the workflow does, for the contact, override and
 property tests (the shared builders live in `conftest.py`).
 
-`drive` repeats the workflow's loop with the domain's own functions only (`next_wakeup`,
-`decide` through `CaseRun.apply`, `contact.due`): wake, let the calendar run, make every
-contact attempt that is due, and feed its scripted outcome back as an input.
+`drive` runs the case loop itself (`domain.loop`, carried out by `domain.simulation`),
+with contact outcomes chosen by the test. `wake` wakes the case at a moment of the
+test's choosing (a late wake-up, say), which the loop itself never does.
 """
 
 from __future__ import annotations
@@ -11,17 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
-from domain.case import next_wakeup
 from domain.commands import AdvanceTime, RecordContactAttempt
-from domain.contact import PlannedContact, due
+from domain.contact import PlannedContact
 from domain.events import ContactAttempted, Event, Outcome
 from domain.localtime import zone
-from domain.simulation import CaseRun
+from domain.simulation import CaseRun, ReplyTo, reply
+from domain.simulation import drive as run_loop
 
 OutcomeOf = Callable[[PlannedContact], Outcome]
-
-_MAX_WAKES = 5_000
-_MAX_ATTEMPTS_PER_MOMENT = 50
 
 
 def always(outcome: Outcome) -> OutcomeOf:
@@ -46,17 +43,15 @@ def by_line(lines: Mapping[str, Outcome], default: Outcome = "no_answer") -> Out
 
 
 def wake(run: CaseRun, now: datetime, outcome_of: OutcomeOf) -> list[Event]:
-    """One wake-up at `now`: the calendar runs, then every attempt due at `now` is made
-    (a call with a recording reference, a visit by two collectors: POLICY §5)."""
-    start = len(run.events)
-    run.apply(AdvanceTime(), now)
-    for _ in range(_MAX_ATTEMPTS_PER_MOMENT):
-        attempts_due = due(run.state, now, run.policy)
-        if not attempts_due or run.state.closed:
-            return run.events[start:]
-        planned = attempts_due[0]
-        run.apply(attempt(planned, outcome_of(planned), run.state.seq), now)
-    raise AssertionError(f"the contact plan did not settle at {now}")
+    """One wake-up at `now`, as the loop makes it (`CaseRun.wake`): the calendar runs,
+    then every attempt due at `now` is made (a call with a recording reference, a visit
+    by two collectors: POLICY §5)."""
+    return run.wake(now, _replies(outcome_of))
+
+
+def _replies(outcome_of: OutcomeOf) -> ReplyTo:
+    """A simulated provider whose attempts end as `outcome_of` says."""
+    return lambda planned, key: reply(outcome_of(planned), planned, key, "test")
 
 
 def attempt(planned: PlannedContact, outcome: Outcome, seq: int = 0) -> RecordContactAttempt:
@@ -73,34 +68,16 @@ def attempt(planned: PlannedContact, outcome: Outcome, seq: int = 0) -> RecordCo
     )
 
 
-def drive(
-    run: CaseRun,
-    until: datetime,
-    outcome_of: OutcomeOf | None = None,
-    *,
-    since: datetime | None = None,
-) -> list[Event]:
-    """Run the case up to `until` (inclusive), waking whenever the policy asks to.
-
-    `since`: business time the caller already reached without an event (a wake-up that
-    had nothing to do). Returns the events produced. Business time ends at `until`, so
-    every calendar rule due by then has run, as in the workflow.
+def drive(run: CaseRun, until: datetime, outcome_of: OutcomeOf | None = None) -> list[Event]:
+    """Run the case up to `until` (inclusive) through the case loop itself
+    (`domain.simulation.drive`, carrying out `domain.loop`'s moves), each attempt ending
+    with `outcome_of`. Returns the events produced. Business time then stands at
+    `until`, so every calendar rule due by then has run, as in the workflow.
     """
-    outcome_of = outcome_of or always("no_answer")
     start = len(run.events)
-    clock = since
-    for _ in range(_MAX_WAKES):
-        if run.state.closed:
-            break
-        moment = next_wakeup(run.state, run.policy, clock)
-        if moment is None or moment > until:
-            if run.state.as_of is None or run.state.as_of < until:
-                run.apply(AdvanceTime(), until)
-            break
-        wake(run, moment, outcome_of)
-        clock = moment
-    else:
-        raise AssertionError(f"the case kept waking before {until}")
+    run_loop(run, [], until, _replies(outcome_of or always("no_answer")))
+    if not run.state.closed and (run.state.as_of is None or run.state.as_of < until):
+        run.apply(AdvanceTime(), until)
     return run.events[start:]
 
 
