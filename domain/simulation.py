@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.case import check_forward
-from domain.commands import AdvanceTime, Command, Override, ReceivePayment, RecordContactAttempt
+from domain.commands import AdvanceTime, Command, Override, ReceivePayment
 from domain.contact import PlannedContact
 from domain.cycle import calendar_due
 from domain.delinquency import bucket_label, days_past_due, oldest_past_due
@@ -28,6 +28,7 @@ from domain.loop import (
     RunCalendar,
     TakeInput,
     attempt_key,
+    attempt_made,
     decide_scripted_with_state,
     next_attempt,
     next_move,
@@ -43,9 +44,6 @@ _override_adapter: TypeAdapter[Override] = TypeAdapter(Override)
 #: One `AdvanceTime` for every wake-up: it carries no data and is frozen, so sharing it
 #: is the same as making a new one each time.
 _ADVANCE = AdvanceTime()
-#: `RecordContactAttempt(**report)`, validated by the same validator without the call
-#: through `BaseModel.__init__` (half the cost; every simulated attempt makes one).
-_validated_attempt = RecordContactAttempt.__pydantic_validator__.validate_python
 
 
 class ScriptedPayment(BaseModel):
@@ -218,18 +216,7 @@ class CaseRun:
         made = 0
         while (planned := next_attempt(self.state, at, made, self.policy)) is not None:
             answer = outcome_of(planned, attempt_key(self.case_id, self.state.seq + 1))
-            report = {
-                "channel": planned.channel,
-                "target": planned.target,
-                "line": planned.line,
-                "contact_index": planned.contact_index,
-                "planned_at": planned.planned_at,
-                "outcome": answer.outcome,
-                "collector_ids": answer.collector_ids,
-                "recording_ref": answer.recording_ref,
-                "provider_ref": answer.provider_ref,
-            }
-            new += self.apply(_validated_attempt(report), at)
+            new += self.apply(attempt_made(planned, *answer), at)
             made += 1
         return new
 

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.commands import RecordContactAttempt
     from domain.contact import PlannedContact
     from domain.events import Event
-    from domain.loop import attempt_key
+    from domain.loop import attempt_key, attempt_made
 
 # A worker that dies mid-activity is noticed when these run out, then the activity is
 # retried elsewhere: short enough not to stall a case, long enough for a slow provider.
@@ -75,14 +75,6 @@ async def attempt_contact(case_id: str, seq: int, planned: PlannedContact) -> Re
         start_to_close_timeout=CONTACT_TIMEOUT,
         retry_policy=RETRY,
     )
-    return RecordContactAttempt(
-        channel=planned.channel,
-        target=planned.target,
-        outcome=result.outcome,
-        planned_at=planned.planned_at,
-        line=planned.line,
-        contact_index=planned.contact_index,
-        collector_ids=result.collector_ids,
-        recording_ref=result.recording_ref,
-        provider_ref=result.provider_ref,
+    return attempt_made(
+        planned, result.outcome, result.collector_ids, result.recording_ref, result.provider_ref
     )

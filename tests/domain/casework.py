@@ -15,6 +15,7 @@ from domain.commands import AdvanceTime, RecordContactAttempt
 from domain.contact import PlannedContact
 from domain.events import ContactAttempted, Event, Outcome
 from domain.localtime import zone
+from domain.loop import attempt_made
 from domain.simulation import CaseRun, ReplyTo, reply
 from domain.simulation import drive as run_loop
 
@@ -56,15 +57,11 @@ def _replies(outcome_of: OutcomeOf) -> ReplyTo:
 
 def attempt(planned: PlannedContact, outcome: Outcome, seq: int = 0) -> RecordContactAttempt:
     """The report of the planned attempt, ending with `outcome`."""
-    return RecordContactAttempt(
-        channel=planned.channel,
-        target=planned.target,
-        line=planned.line,
-        contact_index=planned.contact_index,
-        planned_at=planned.planned_at,
-        outcome=outcome,
-        recording_ref=f"rec-{seq}" if planned.channel == "call" else None,
+    return attempt_made(
+        planned,
+        outcome,
         collector_ids=("field-1", "field-2") if planned.channel == "visit" else (),
+        recording_ref=f"rec-{seq}" if planned.channel == "call" else None,
     )
 
 
