@@ -12,7 +12,6 @@ year of seeded debtors on varied accounts (calls, payments, statements, charge-o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import fields, replace
 from datetime import date, timedelta
@@ -24,6 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arrears.policies import load_policy
+from arrears.simulate_cmd import load_scenario
 from domain import contact, cycle
 from domain.billing import next_statement_date
 from domain.case import decide, decide_with_state
@@ -39,7 +39,7 @@ from domain.memo import remember_last
 from domain.placement import case_id_for
 from domain.policy import Policy
 from domain.portfolio import Debtor
-from domain.simulation import CaseRun, Scenario, drive, horizon, scripted_inputs
+from domain.simulation import CaseRun, drive, horizon, scripted_inputs
 from domain.state import CaseState, ContactRecord
 from tests.domain.conftest import STATE_JSON, make_row
 
@@ -48,7 +48,7 @@ START = date(2026, 3, 1)
 
 
 def scenario_run(path: Path) -> CaseRun:
-    scenario = Scenario.model_validate(json.loads(path.read_text("utf-8"), parse_float=Decimal))
+    scenario = load_scenario(path)
     policy = load_policy(scenario.profile)
     run = CaseRun(policy, case_id_for(scenario.account.account_id))
     run.apply(open_case(scenario.account), start_of_day(scenario.start, policy.cycle.bank_timezone))
