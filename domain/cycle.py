@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from domain import evolve as evolve_module
 from domain.billing import (
     accrual_days,
     add_months,
@@ -37,6 +36,7 @@ from domain.events import (
     PromiseBroken,
     StatementIssued,
 )
+from domain.evolve import contact_steps
 from domain.localtime import days, end_of_day, start_of_day
 from domain.memo import remember_last
 from domain.money import ZERO
@@ -74,14 +74,6 @@ def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
     return list(_schedule(state, policy))
 
 
-def _after_contact_attempt(known: CaseState, new: CaseState) -> bool:
-    """Whether `new` is the state a contact attempt made of `known`. An attempt changes
-    contact facts only, which no calendar rule reads, so the schedule stays as it was
-    (a test checks the claim over whole histories); the loop records some four a month."""
-    step = evolve_module.last_contact_step
-    return step is not None and step[0] is known and step[1] is new
-
-
 def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
     """`scheduled`, worked out."""
     if not state.opened or state.closed:
@@ -111,14 +103,19 @@ def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]
 
 #: `scheduled` as an immutable tuple, remembered for the last state (`domain.memo`): the
 #: loop asks for the same state's schedule in `next_wakeup` and again in `run_due`, and
-#: after a contact attempt for a schedule that is still the one before it.
-_schedule = remember_last(_compute_schedule, carried=_after_contact_attempt)
+#: after a contact attempt for a schedule that is still the one before it: an attempt
+#: changes contact facts only, which no calendar rule reads (a test checks the claim over
+#: whole histories), so the answer is carried over when `new` is the state the last
+#: attempt made of `known` (`evolve.contact_steps`; the loop records some four a month).
+_schedule = remember_last(_compute_schedule, carried=contact_steps.made)
 
 
 # The next statement, due date and charge-off are asked for at every read of a schedule,
 # and change once a month at most. Pure functions of dates, day counts and a zone name
 # (hashable, compared exactly) that return an immutable tuple, so remembering them
-# cannot change an answer (as `domain.localtime.start_of_day`).
+# cannot change an answer (as `domain.localtime.start_of_day`). Shared by every case of
+# a worker: keys and answers are plain values, no case's state, so nothing passes from
+# one case to another; bounded by `maxsize`.
 
 
 @lru_cache(maxsize=4096)

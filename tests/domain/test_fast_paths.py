@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from arrears.policies import load_policy
 from arrears.simulate_cmd import load_scenario
-from domain import contact, cycle
+from domain import contact_plan, cycle
 from domain.billing import next_statement_date
 from domain.case import decide, decide_with_state
 from domain.commands import AdvanceTime
@@ -35,7 +35,7 @@ from domain.events import ContactAttempted
 from domain.evolve import _HANDLERS, _updated, evolve, fold
 from domain.intake import open_case
 from domain.localtime import end_of_day, start_of_day
-from domain.memo import remember_last
+from domain.memo import LastStep, remember_last
 from domain.placement import case_id_for
 from domain.policy import Policy
 from domain.portfolio import Debtor
@@ -172,7 +172,7 @@ def test_remembered_plans_and_schedules_are_computed_afresh_equal(
 ) -> None:
     for run in runs:
         for state in states(run):
-            fresh_plan = list(contact._plan.__wrapped__(state, run.policy, None))
+            fresh_plan = list(contact_plan._plan.__wrapped__(state, run.policy, None))
             assert [p.planned_at for p in plan(state, run.policy)] == [
                 p.planned_at for p in fresh_plan
             ]
@@ -310,3 +310,16 @@ def test_remembered_day_boundaries_are_the_computed_ones(tz: str) -> None:
         assert start_of_day(day, tz) == start_of_day.__wrapped__(day, tz)
         assert start_of_day(day, tz).utcoffset() == start_of_day.__wrapped__(day, tz).utcoffset()
         assert end_of_day(day, tz) == end_of_day.__wrapped__(day, tz)
+
+
+def test_a_last_step_answers_only_for_the_very_same_two_objects_and_only_the_last() -> None:
+    step = LastStep()
+    before, after, later = [1], [2], [3]
+    assert not step.made(before, after)
+    step.record(before, after)
+    assert step.made(before, after)
+    assert not step.made([1], [2])  # equal objects of another case are not the same ones
+    assert not step.made(after, before)
+    step.record(after, later)
+    assert step.made(after, later)
+    assert not step.made(before, after)  # one entry, replaced whole
