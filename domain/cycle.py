@@ -195,33 +195,13 @@ def _statement(d: Decision, at: datetime) -> None:
     Once a settlement is agreed (POLICY §6) the amount agreed is what is owed: nothing
     more is charged on it (here or at the due date), so paying it settles the case."""
     state = d.state
-    assert state.account is not None and state.accrual_from is not None
-    assert state.last_statement_date is not None
-    cycle = d.policy.cycle
-    charging = state.settlement is None
+    assert state.account is not None and state.last_statement_date is not None
     statement = next_statement_date(state.last_statement_date, state.account.statement_day)
-    days = accrual_days(max(state.accrual_from, state.last_statement_date), statement)
-    bearing = state.principal + state.interest
-    interest = cycle_interest(bearing, days, cycle.daily_interest_rate)
-    if charging and interest > 0:
-        d.emit(InterestCharged, at, amount=interest, days=days, interest_bearing=bearing)
-    fee = over_limit_fee(
-        d.state.total,
-        state.account.credit_limit,
-        cycle.over_limit_fee_rate,
-        cycle.over_limit_fee_minimum,
-    )
-    if charging and fee > 0:
-        d.emit(
-            FeeCharged,
-            at,
-            kind="over_limit",
-            amount=fee,
-            basis=d.state.total - state.account.credit_limit,
-        )
+    if state.settlement is None:
+        _cycle_charges(d, at, statement)
     s = d.state
     total, earlier = s.total, s.minimum_due_total
-    minimum = new_minimum(total, cycle.minimum_payment_rate, earlier)
+    minimum = new_minimum(total, d.policy.cycle.minimum_payment_rate, earlier)
     d.emit(
         StatementIssued,
         at,
@@ -240,6 +220,26 @@ def _statement(d: Decision, at: datetime) -> None:
         placement.hand, d.state.total, d.policy.legal.threshold
     ):
         d.refer_to_legal("long_aged_threshold", at)
+
+
+def _cycle_charges(d: Decision, at: datetime, statement: date) -> None:
+    """POLICY §2.1-2.2: the cycle's interest up to `statement`, then the over-limit fee
+    on the balance that includes it."""
+    state = d.state
+    assert state.account is not None and state.accrual_from is not None
+    assert state.last_statement_date is not None
+    cycle = d.policy.cycle
+    days = accrual_days(max(state.accrual_from, state.last_statement_date), statement)
+    bearing = state.principal + state.interest
+    interest = cycle_interest(bearing, days, cycle.daily_interest_rate)
+    if interest > 0:
+        d.emit(InterestCharged, at, amount=interest, days=days, interest_bearing=bearing)
+    limit = state.account.credit_limit
+    fee = over_limit_fee(
+        d.state.total, limit, cycle.over_limit_fee_rate, cycle.over_limit_fee_minimum
+    )
+    if fee > 0:
+        d.emit(FeeCharged, at, kind="over_limit", amount=fee, basis=d.state.total - limit)
 
 
 #: `BalanceView(**fields)` by its validator, without the call through `BaseModel.__init__`
