@@ -21,6 +21,7 @@ from typing import IO, Any, Literal
 from pydantic import ValidationError
 
 from arrears.errors import UsageError
+from arrears.intake.csv_forms import placement_row
 from domain.placement import PlacementRow, row_errors
 
 REQUIRED_COLUMNS = (
@@ -185,7 +186,7 @@ def _read_jsonl(handle: IO[bytes]) -> Iterator[Record]:
 
 def _validate(line: int, data: dict[str, Any]) -> Record:
     try:
-        row = PlacementRow.model_validate(data)
+        row = placement_row(data)
     except ValidationError as err:
         account = data.get("account_id")
         account_id = account.strip() if isinstance(account, str) else None

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from arrears.errors import ArrearsError, UsageError
+from arrears.intake.csv_forms import structured
 from arrears.placement_file import read_placements
 from arrears.policies import load_policy
 from arrears.spawned import cores, process_pool
@@ -46,6 +47,8 @@ def load_scenario(path: Path) -> Scenario:
         raise UsageError(f"scenario {path}: not valid JSON: {err}") from None
     if not isinstance(data, dict):
         raise UsageError(f"scenario {path}: expected a JSON object")
+    if isinstance(data.get("account"), dict):  # its columns as a placement file has them
+        data["account"] = structured(data["account"])
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
@@ -57,7 +60,7 @@ def _first_problem(err: ValidationError, data: dict[str, object]) -> str:
     loc = first["loc"]
     if loc and loc[0] == "account" and isinstance(data.get("account"), dict):
         try:
-            PlacementRow.model_validate(data["account"])
+            PlacementRow.model_validate(data["account"])  # made `structured` above
         except ValidationError as row_err:
             column, reason = row_errors(row_err)[0]
             return f"account.{column}: {reason}"

@@ -41,6 +41,7 @@ from activities.event_store import InMemoryEventStore
 from arrears.audit_jobs import audit_files, audit_files_chunk, reports_in_processes, start_process
 from arrears.audit_runner import AuditOptions
 from arrears.histories import fetch_runs, write_runs
+from arrears.intake.csv_forms import placement_row
 from arrears.sample import sample_rows
 from arrears.spawned import cores, process_pool
 from arrears.stack.temporal import install_runtime
@@ -48,7 +49,6 @@ from arrears.temporal_sim import start_test_server
 from arrears.workers import case_activities
 from domain.intake import open_case
 from domain.localtime import start_of_day
-from domain.placement import PlacementRow
 from domain.policy import Policy
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
@@ -58,7 +58,7 @@ async def record(cases: int) -> list[list[WorkflowHistory]]:
     policy = Policy()
     start = date(2026, 3, 2)
     origin = start_of_day(start, policy.cycle.bank_timezone)
-    rows = [PlacementRow.model_validate(r) for r in sample_rows(cases, seed=9, as_of=start)]
+    rows = [placement_row(r) for r in sample_rows(cases, seed=9, as_of=start)]
     recorded = []
     env = await start_test_server()
     async with env:

@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.event_store import EventStore
     from arrears.db import create_pool, migrate
     from arrears.histories import fetch_runs
+    from arrears.intake.csv_forms import placement_row
     from arrears.logs import configure_logging
     from arrears.policies import load_policy
     from arrears.sample import sample_rows
@@ -69,7 +70,6 @@ with workflow.unsafe.imports_passed_through():
     from arrears.stack.temporal import binary, install_runtime
     from arrears.workers import case_activities
     from domain.intake import open_case
-    from domain.placement import PlacementRow
     from workflows.case import CaseWorkflow
     from workflows.case_io import BusinessClock, CaseInput
 
@@ -382,7 +382,7 @@ async def bench(args: argparse.Namespace) -> None:
                 for cells in sample_rows(args.cases, seed=args.seed, as_of=origin.date()):
                     # Unique per run, so a shared DATABASE_URL never sees a case twice.
                     cells["account_id"] = f"bench-{tag}-{cells['account_id']}"
-                    rows.append(PlacementRow.model_validate(cells))
+                    rows.append(placement_row(cells))
 
                 async def start_cases() -> list[WorkflowHandle[Any, Any]]:
                     # Every case's clock starts now: business day d is d x day_seconds away.

@@ -33,7 +33,8 @@ def statement_date_in(year: int, month: int, statement_day: int) -> date:
 # The statement dates around a date are asked for at every statement and every bucket
 # refresh, for a few dates per case. Pure functions of a date and a day number, both
 # hashable and compared exactly, returning an immutable date: remembering them cannot
-# change an answer.
+# change an answer. Shared by every case of a worker: keys and answers are plain values,
+# no case's state, so nothing passes from one case to another; bounded by `maxsize`.
 
 
 @lru_cache(maxsize=4096)

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from domain import evolve as evolve_module
 from domain.billing import (
     accrual_days,
     add_months,
@@ -37,6 +36,7 @@ from domain.events import (
     PromiseBroken,
     StatementIssued,
 )
+from domain.evolve import contact_steps
 from domain.localtime import days, end_of_day, start_of_day
 from domain.memo import remember_last
 from domain.money import ZERO
@@ -74,14 +74,6 @@ def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
     return list(_schedule(state, policy))
 
 
-def _after_contact_attempt(known: CaseState, new: CaseState) -> bool:
-    """Whether `new` is the state a contact attempt made of `known`. An attempt changes
-    contact facts only, which no calendar rule reads, so the schedule stays as it was
-    (a test checks the claim over whole histories); the loop records some four a month."""
-    step = evolve_module.last_contact_step
-    return step is not None and step[0] is known and step[1] is new
-
-
 def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
     """`scheduled`, worked out."""
     if not state.opened or state.closed:
@@ -111,14 +103,19 @@ def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]
 
 #: `scheduled` as an immutable tuple, remembered for the last state (`domain.memo`): the
 #: loop asks for the same state's schedule in `next_wakeup` and again in `run_due`, and
-#: after a contact attempt for a schedule that is still the one before it.
-_schedule = remember_last(_compute_schedule, carried=_after_contact_attempt)
+#: after a contact attempt for a schedule that is still the one before it: an attempt
+#: changes contact facts only, which no calendar rule reads (a test checks the claim over
+#: whole histories), so the answer is carried over when `new` is the state the last
+#: attempt made of `known` (`evolve.contact_steps`; the loop records some four a month).
+_schedule = remember_last(_compute_schedule, carried=contact_steps.made)
 
 
 # The next statement, due date and charge-off are asked for at every read of a schedule,
 # and change once a month at most. Pure functions of dates, day counts and a zone name
 # (hashable, compared exactly) that return an immutable tuple, so remembering them
-# cannot change an answer (as `domain.localtime.start_of_day`).
+# cannot change an answer (as `domain.localtime.start_of_day`). Shared by every case of
+# a worker: keys and answers are plain values, no case's state, so nothing passes from
+# one case to another; bounded by `maxsize`.
 
 
 @lru_cache(maxsize=4096)
@@ -198,33 +195,13 @@ def _statement(d: Decision, at: datetime) -> None:
     Once a settlement is agreed (POLICY §6) the amount agreed is what is owed: nothing
     more is charged on it (here or at the due date), so paying it settles the case."""
     state = d.state
-    assert state.account is not None and state.accrual_from is not None
-    assert state.last_statement_date is not None
-    cycle = d.policy.cycle
-    charging = state.settlement is None
+    assert state.account is not None and state.last_statement_date is not None
     statement = next_statement_date(state.last_statement_date, state.account.statement_day)
-    days = accrual_days(max(state.accrual_from, state.last_statement_date), statement)
-    bearing = state.principal + state.interest
-    interest = cycle_interest(bearing, days, cycle.daily_interest_rate)
-    if charging and interest > 0:
-        d.emit(InterestCharged, at, amount=interest, days=days, interest_bearing=bearing)
-    fee = over_limit_fee(
-        d.state.total,
-        state.account.credit_limit,
-        cycle.over_limit_fee_rate,
-        cycle.over_limit_fee_minimum,
-    )
-    if charging and fee > 0:
-        d.emit(
-            FeeCharged,
-            at,
-            kind="over_limit",
-            amount=fee,
-            basis=d.state.total - state.account.credit_limit,
-        )
+    if state.settlement is None:
+        _cycle_charges(d, at, statement)
     s = d.state
     total, earlier = s.total, s.minimum_due_total
-    minimum = new_minimum(total, cycle.minimum_payment_rate, earlier)
+    minimum = new_minimum(total, d.policy.cycle.minimum_payment_rate, earlier)
     d.emit(
         StatementIssued,
         at,
@@ -243,6 +220,26 @@ def _statement(d: Decision, at: datetime) -> None:
         placement.hand, d.state.total, d.policy.legal.threshold
     ):
         d.refer_to_legal("long_aged_threshold", at)
+
+
+def _cycle_charges(d: Decision, at: datetime, statement: date) -> None:
+    """POLICY §2.1-2.2: the cycle's interest up to `statement`, then the over-limit fee
+    on the balance that includes it."""
+    state = d.state
+    assert state.account is not None and state.accrual_from is not None
+    assert state.last_statement_date is not None
+    cycle = d.policy.cycle
+    days = accrual_days(max(state.accrual_from, state.last_statement_date), statement)
+    bearing = state.principal + state.interest
+    interest = cycle_interest(bearing, days, cycle.daily_interest_rate)
+    if interest > 0:
+        d.emit(InterestCharged, at, amount=interest, days=days, interest_bearing=bearing)
+    limit = state.account.credit_limit
+    fee = over_limit_fee(
+        d.state.total, limit, cycle.over_limit_fee_rate, cycle.over_limit_fee_minimum
+    )
+    if fee > 0:
+        d.emit(FeeCharged, at, kind="over_limit", amount=fee, basis=d.state.total - limit)
 
 
 #: `BalanceView(**fields)` by its validator, without the call through `BaseModel.__init__`

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from domain.contact import is_bad_line, is_conversation, is_right_party
 from domain.events import (
@@ -43,6 +43,7 @@ from domain.events import (
     StageChanged,
     StatementIssued,
 )
+from domain.memo import LastStep
 from domain.money import reduce_oldest_first
 from domain.state import CaseState, ContactRecord, Due, Placement, Plan, Promise
 
@@ -309,14 +310,13 @@ _HANDLERS: dict[type[Any], Callable[[CaseState, Any], Changes]] = {
 #: The last contact attempt `evolve` applied: (the state before, the state after). An
 #: attempt changes contact facts only (`_contact`), which no calendar rule reads, so the
 #: schedule before it is the schedule after it; `domain.cycle` takes it from here instead
-#: of working it out again (a test checks the claim over whole histories). Replaced whole,
-#: like `domain.memo`'s entries; it holds both states, so their identities stay theirs.
-last_contact_step: tuple[CaseState, CaseState] | None = None
+#: of working it out again (a test checks the claim over whole histories). Shared by the
+#: cases of a worker, and safe so: one entry, matched by identity only (`LastStep`).
+contact_steps: Final = LastStep()
 
 
 def evolve(state: CaseState, event: Event) -> CaseState:
     """The state after `event`. Events must arrive in `seq` order, without gaps."""
-    global last_contact_step
     if event.seq != state.seq + 1:
         raise ValueError(f"event seq {event.seq} does not follow {state.seq}")
     kind = type(event)
@@ -324,7 +324,7 @@ def evolve(state: CaseState, event: Event) -> CaseState:
     changes["seq"], changes["as_of"] = event.seq, event.at
     new = _updated(state, changes)
     if kind is ContactAttempted:
-        last_contact_step = (state, new)
+        contact_steps.record(state, new)
     return new
 
 

@@ -16,9 +16,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+# `zone` and `days` are module caches shared by every case of a worker: a zone name or a
+# day count in, an immutable `ZoneInfo` or `timedelta` out, bounded by `maxsize`. They
+# hold no case's state, so nothing passes from one case to another.
+
 
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
+    """The zone called `name` (`ZoneInfo` caches too, but its lookup costs more)."""
     return ZoneInfo(name)
 
 
@@ -37,7 +42,9 @@ def local_date(moment: datetime, tz: str) -> date:
 # `start_of_day` and `end_of_day` are asked for the same few dates again and again (each
 # case's next statement, due date and charge-off date, every time its schedule is read).
 # They are pure functions of a date and a zone name, both hashable and compared exactly,
-# and return an immutable datetime: remembering answers cannot change one.
+# and return an immutable datetime: remembering answers cannot change one. Shared by
+# every case of a worker: keys and answers are plain values, no case's state, so
+# nothing passes from one case to another; bounded by `maxsize`.
 
 
 @lru_cache(maxsize=4096)

@@ -1,4 +1,5 @@
-"""A one-entry memo for pure functions of immutable values, keyed on their identity.
+"""One-entry memos for pure functions of immutable values, keyed on their identity:
+`remember_last` (a function's last answer) and `LastStep` (the last step of one kind).
 
 The stepping loop asks the same questions of the same state several times: the wake-up
 time (`next_wakeup`: the schedule and the contact plan), then the calendar rules due
@@ -81,3 +82,34 @@ def remember_last(fn: F, *, carried: Callable[[Any, Any], bool] | None = None) -
         return answer
 
     return cast(F, remembered3)
+
+
+class LastStep:
+    """The last step of one kind a function took, as (the value before, the value after),
+    so that another can ask whether `after` was made from `before` by such a step
+    (`domain.evolve` records every contact attempt; `domain.cycle` then hands the schedule
+    on, since an attempt changes nothing a calendar rule reads).
+
+    One instance is module state, shared by every case a worker runs. It cannot leak
+    between cases:
+    - `made` is true only for the very same two objects (`is`), never for equal ones:
+      another case's states are other objects, so an entry left by one case can only
+      make another miss, never answer for it;
+    - it holds one entry, replaced whole (one tuple assignment): bounded to two objects,
+      and threads sharing it at worst miss each other's entry, never see half of one;
+    - it holds both objects, so neither can be freed and its id reused meanwhile.
+    A miss only costs the computation the caller would have made anyway."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self) -> None:
+        self._entry: tuple[object, object] = (_NOTHING, _NOTHING)
+
+    def record(self, before: object, after: object) -> None:
+        """Remember that `after` was made from `before` by this kind of step."""
+        self._entry = (before, after)
+
+    def made(self, before: object, after: object) -> bool:
+        """Whether `after` is the very object the last recorded step made of `before`."""
+        entry = self._entry
+        return entry[0] is before and entry[1] is after

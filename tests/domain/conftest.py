@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import TypeAdapter
 
+from arrears.intake.csv_forms import placement_row
 from domain.commands import AdvanceTime, Command, ReceivePayment
 from domain.events import Actor, Event
 from domain.intake import open_case as open_case_command
@@ -53,8 +54,9 @@ E = TypeVar("E")
 
 
 def make_row(**overrides: Any) -> PlacementRow:
-    """A valid placement row; any column can be overridden (amounts as strings)."""
-    return PlacementRow.model_validate({**_ROW_DEFAULTS, **overrides})
+    """A valid placement row; any column can be overridden (amounts as strings, contacts
+    and flags in their CSV text forms or as lists)."""
+    return placement_row({**_ROW_DEFAULTS, **overrides})
 
 
 def bank_time(day: date | str, hour: int = 0, minute: int = 0) -> datetime:

@@ -12,7 +12,6 @@ year of seeded debtors on varied accounts (calls, payments, statements, charge-o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import fields, replace
 from datetime import date, timedelta
@@ -24,7 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arrears.policies import load_policy
-from domain import contact, cycle
+from arrears.simulate_cmd import load_scenario
+from domain import contact_plan, cycle
 from domain.billing import next_statement_date
 from domain.case import decide, decide_with_state
 from domain.commands import AdvanceTime
@@ -35,11 +35,11 @@ from domain.events import ContactAttempted
 from domain.evolve import _HANDLERS, _updated, evolve, fold
 from domain.intake import open_case
 from domain.localtime import end_of_day, start_of_day
-from domain.memo import remember_last
+from domain.memo import LastStep, remember_last
 from domain.placement import case_id_for
 from domain.policy import Policy
 from domain.portfolio import Debtor
-from domain.simulation import CaseRun, Scenario, drive, horizon, scripted_inputs
+from domain.simulation import CaseRun, drive, horizon, scripted_inputs
 from domain.state import CaseState, ContactRecord
 from tests.domain.conftest import STATE_JSON, make_row
 
@@ -48,7 +48,7 @@ START = date(2026, 3, 1)
 
 
 def scenario_run(path: Path) -> CaseRun:
-    scenario = Scenario.model_validate(json.loads(path.read_text("utf-8"), parse_float=Decimal))
+    scenario = load_scenario(path)
     policy = load_policy(scenario.profile)
     run = CaseRun(policy, case_id_for(scenario.account.account_id))
     run.apply(open_case(scenario.account), start_of_day(scenario.start, policy.cycle.bank_timezone))
@@ -172,7 +172,7 @@ def test_remembered_plans_and_schedules_are_computed_afresh_equal(
 ) -> None:
     for run in runs:
         for state in states(run):
-            fresh_plan = list(contact._plan.__wrapped__(state, run.policy, None))
+            fresh_plan = list(contact_plan._plan.__wrapped__(state, run.policy, None))
             assert [p.planned_at for p in plan(state, run.policy)] == [
                 p.planned_at for p in fresh_plan
             ]
@@ -310,3 +310,16 @@ def test_remembered_day_boundaries_are_the_computed_ones(tz: str) -> None:
         assert start_of_day(day, tz) == start_of_day.__wrapped__(day, tz)
         assert start_of_day(day, tz).utcoffset() == start_of_day.__wrapped__(day, tz).utcoffset()
         assert end_of_day(day, tz) == end_of_day.__wrapped__(day, tz)
+
+
+def test_a_last_step_answers_only_for_the_very_same_two_objects_and_only_the_last() -> None:
+    step = LastStep()
+    before, after, later = [1], [2], [3]
+    assert not step.made(before, after)
+    step.record(before, after)
+    assert step.made(before, after)
+    assert not step.made([1], [2])  # equal objects of another case are not the same ones
+    assert not step.made(after, before)
+    step.record(after, later)
+    assert step.made(after, later)
+    assert not step.made(before, after)  # one entry, replaced whole

@@ -23,10 +23,10 @@ from temporalio.service import RPCError
 
 from activities.event_store import chain_hash
 from arrears.archive_sweep import SCHEDULE_ID, SweepRequest, SweepSummary
+from arrears.intake.csv_forms import placement_row
 from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
-from domain.placement import PlacementRow
 from tests.integration.conftest import StackEnv, run_arrears, run_cases_for
 from tests.support import wait_until
 
@@ -41,9 +41,7 @@ async def start_cases(client: Client, queue: str, count: int) -> list[str]:
     """Cases run for 70 business days: two or three statement dates, after each of which
     a case continues as new."""
     origin = datetime.now(UTC)
-    rows = [
-        PlacementRow.model_validate(r) for r in sample_rows(count, seed=12, as_of=origin.date())
-    ]
+    rows = [placement_row(r) for r in sample_rows(count, seed=12, as_of=origin.date())]
     await run_cases_for(client, queue, rows, origin, days=70)
     return [row.case_id for row in rows]
 

@@ -18,10 +18,10 @@ import pytest
 
 from arrears.audit import audit_case
 from arrears.histories import read_history
+from arrears.intake.csv_forms import placement_row
 from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
-from domain.placement import PlacementRow
 from tests.integration.conftest import ARREARS, StackEnv, run_arrears, run_cases_for
 
 pytestmark = pytest.mark.integration
@@ -76,7 +76,7 @@ async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
     settings = Settings(temporal_port=stack_env.temporal_port, task_queue=queue)
     client = await connect(settings)
     origin = datetime.now(UTC)
-    rows = [PlacementRow.model_validate(r) for r in sample_rows(6, seed=5, as_of=origin.date())]
+    rows = [placement_row(r) for r in sample_rows(6, seed=5, as_of=origin.date())]
     # And one that must end in legal: far past due, above the legal threshold.
     legal = next(sample_rows(1, seed=6, as_of=origin.date()))
     legal |= {
@@ -86,7 +86,7 @@ async def test_cases_verify_clean_and_tampering_or_a_lost_attempt_is_named(
         "unpaid_minimum": "6000.00",
         "oldest_unpaid_due_date": (origin.date() - timedelta(days=100)).isoformat(),
     }
-    rows.append(PlacementRow.model_validate(legal))
+    rows.append(placement_row(legal))
     await run_cases_for(client, queue, rows, origin, days=330)
     ids = [row.case_id for row in rows]
 

@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 from activities.contact import SimulatedProvider
 from activities.event_store import Appended, CaseSummary, EventStore
 from arrears.db import create_pool
+from arrears.intake.csv_forms import placement_row
 from arrears.sample import sample_rows
 from arrears.workers import case_activities
 from domain.events import Event
@@ -53,10 +54,7 @@ def case_input(row: PlacementRow, day_seconds: float, days: int | None = None) -
 
 def rows(count: int, prefix: str) -> list[PlacementRow]:
     made = sample_rows(count, seed=12, as_of=ORIGIN.date())
-    return [
-        PlacementRow.model_validate(r | {"account_id": f"{prefix}{RUN}-{n}"})
-        for n, r in enumerate(made)
-    ]
+    return [placement_row(r | {"account_id": f"{prefix}{RUN}-{n}"}) for n, r in enumerate(made)]
 
 
 def by_case(jsonl: str) -> dict[str, dict[str, Any]]:

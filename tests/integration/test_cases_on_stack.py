@@ -15,11 +15,11 @@ from temporalio.client import Client
 
 from activities.event_store import EventStore
 from arrears.db import create_pool
+from arrears.intake.csv_forms import placement_row
 from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from domain.intake import open_case
-from domain.placement import PlacementRow
 from domain.policy import Policy
 from tests.integration.conftest import StackEnv
 from workflows.case import CaseWorkflow
@@ -46,7 +46,7 @@ async def _start_cases(client: Client, settings: Settings) -> list[str]:
     today = datetime.now(UTC)
     policy = Policy()
     origin = today
-    rows = [PlacementRow.model_validate(r) for r in sample_rows(CASES, seed=11, as_of=today.date())]
+    rows = [placement_row(r) for r in sample_rows(CASES, seed=11, as_of=today.date())]
     ids = []
     for placement in rows:
         case_input = CaseInput(

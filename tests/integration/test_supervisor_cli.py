@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from arrears.intake.csv_forms import placement_row
 from domain.commands import Override
 from domain.intake import open_case
 from domain.localtime import zone
-from domain.placement import PlacementRow
 from domain.policy import Policy
 from tests.integration.conftest import Stack
 from tests.support import free_port, wait_until
@@ -58,7 +58,7 @@ def account(name: str) -> str:
 async def start_case(stack: Stack, name: str, **row: Any) -> str:
     """Start a case (an M0 account of 10,150.00 unless `row` says otherwise) and wait until
     it has opened and made the contact attempts due at opening."""
-    placement = PlacementRow.model_validate(
+    placement = placement_row(
         {
             "account_id": account(name),
             "debtor_name": DEBTOR_NAME,

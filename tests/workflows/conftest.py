@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.contact import ScriptedProvider
 from activities.event_store import InMemoryEventStore, event_from_payload
+from arrears.intake.csv_forms import placement_row
 from arrears.temporal_sim import start_test_server
 from arrears.workers import case_activities
 from domain.events import Event
@@ -54,7 +55,7 @@ def row(**overrides: object) -> PlacementRow:
         "unpaid_minimum": "900.00",
     }
     values.update(overrides)
-    return PlacementRow.model_validate(values)
+    return placement_row(values)
 
 
 @dataclass
