@@ -19,9 +19,9 @@ from arrears.settings import Settings
 
 
 async def _run(full: bool, limit: int | None) -> str:
-    from arrears.archive_sweep import SweepRequest, sweep
-    from arrears.db import create_pool
     from arrears.stack.temporal import connect
+    from arrears.store.archive_sweep import SweepRequest, sweep
+    from arrears.store.db import create_pool
 
     settings = Settings()
     client = await connect(settings)

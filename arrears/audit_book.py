@@ -12,9 +12,9 @@ from temporalio.client import Client
 from arrears.audit import CaseReport
 from arrears.audit_findings import Finding
 from arrears.audit_output import AuditPrinter
-from arrears.db import create_pool
 from arrears.errors import UsageError
 from arrears.settings import Settings
+from arrears.store.db import create_pool
 from workflows.audit_book import AuditBookInput, AuditBookResult, AuditBookWorkflow
 
 if TYPE_CHECKING:

@@ -31,12 +31,12 @@ from arrears.audit_jobs import (
 from arrears.audit_output import AuditPrinter
 from arrears.audit_request import AuditRequest
 from arrears.audit_runner import AuditOptions, Auditor, ServerSource, case_ids
-from arrears.db import create_pool
 from arrears.errors import UsageError
 from arrears.histories import read_history, write_runs
 from arrears.settings import Settings
 from arrears.spawned import cores, process_pool
 from arrears.stack.temporal import connect
+from arrears.store.db import create_pool
 
 
 def _case_id(value: str) -> str:

@@ -23,12 +23,12 @@ import asyncpg
 from arrears.audit import CaseReport, audit_case, case_input_of
 from arrears.audit_findings import Limits
 from arrears.audit_runner import AuditOptions, Auditor
-from arrears.db import create_pool
 from arrears.histories import read_history
 from arrears.logs import configure_logging
 from arrears.settings import Settings
 from arrears.spawned import leave_interrupts_to_the_parent
 from arrears.stack.temporal import connect, install_runtime
+from arrears.store.db import create_pool
 
 #: Cases per task: a one-year case replays in about half a second, so a task is a
 #: couple of seconds, and the last one leaves a process idle only briefly.

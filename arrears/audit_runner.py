@@ -2,7 +2,7 @@
 process, in `--jobs` processes and in the activities of the `AuditBook` workflow.
 
 `ServerSource.runs` is the only place that fetches a case's runs: from Temporal, and
-from the archive (`arrears.archive`) when Temporal no longer has them.
+from the archive (`arrears.store.archive`) when Temporal no longer has them.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import asyncpg
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from arrears.archive import RunArchive, case_runs
 from arrears.audit import CaseReport, audit_case
 from arrears.audit_findings import STUCK_AFTER, Finding, Limits, PendingAppend
+from arrears.store.archive import RunArchive, case_runs
 
 
 class ServerSource:

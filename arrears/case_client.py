@@ -18,8 +18,8 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from arrears.db import create_pool
 from arrears.errors import ArrearsError, ServiceUnavailable, UsageError
+from arrears.store.db import create_pool
 from domain.placement import case_id_for, parse_case_id
 
 CASE_PREFIX = "case-"

@@ -134,10 +134,10 @@ async def _start_demo(
     from rich.console import Console
 
     from arrears.dashboard import demo_payments, show
-    from arrears.db import create_pool
     from arrears.intake.importer import Importer, open_placements
     from arrears.policies import load_policy
     from arrears.stack.temporal import connect
+    from arrears.store.db import create_pool
 
     assert demo.sample is not None
     records, digest = open_placements(demo.sample)
@@ -222,8 +222,8 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply the database migrations that are missing (idempotent)."""
-    from arrears.db import create_pool
-    from arrears.db import migrate as apply
+    from arrears.store.db import create_pool
+    from arrears.store.db import migrate as apply
 
     settings = Settings()
 
@@ -341,7 +341,7 @@ def purge_command(
 ) -> None:
     """Remove the personal data of cases closed longer ago than the policy's retention
     (events, read models and money stay). The last line of stdout is the JSON summary."""
-    from arrears.purge import run_purge
+    from arrears.store.purge import run_purge
 
     for line in run_purge(before, dry_run, apply, actor):
         _say(line)

@@ -10,13 +10,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from arrears.db import create_pool, migrate
 from arrears.errors import UsageError
 from arrears.intake.importer import Importer, ImportSummary, default_report_path, open_placements
 from arrears.placement_file import Record
 from arrears.policies import load_policy
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from arrears.store.db import create_pool, migrate
 
 
 def estimate_rows(path: Path) -> int:

@@ -50,10 +50,10 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from arrears.case_client import RPC_TIMEOUT, is_not_found, temporal_errors
-from arrears.db import create_pool
 from arrears.errors import UsageError
 from arrears.placement_file import decoded_lines, open_bank_file
 from arrears.settings import Settings
+from arrears.store.db import create_pool
 from domain.money import CENT, parse_amount
 from domain.placement import case_id_for
 from domain.policy import Policy

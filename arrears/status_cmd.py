@@ -33,10 +33,10 @@ from arrears.case_client import (
     resolve_case_id,
     temporal_errors,
 )
-from arrears.db import create_pool
 from arrears.errors import ArrearsError
 from arrears.policies import load_policy
 from arrears.settings import Settings
+from arrears.store.db import create_pool
 from domain.delinquency import bucket_label
 from domain.localtime import zone
 from domain.policy import STAGES, Policy

@@ -59,7 +59,6 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.contact import SimulatedProvider
     from activities.event_store import EventStore
-    from arrears.db import create_pool, migrate
     from arrears.histories import fetch_runs
     from arrears.logs import configure_logging
     from arrears.policies import load_policy
@@ -67,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.settings import SEARCH_ATTRIBUTES, Settings
     from arrears.stack.postgres import EmbeddedPostgres
     from arrears.stack.temporal import binary, install_runtime
+    from arrears.store.db import create_pool, migrate
     from arrears.workers import case_activities
     from domain.intake import open_case
     from domain.placement import PlacementRow

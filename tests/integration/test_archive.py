@@ -22,10 +22,10 @@ from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.service import RPCError
 
 from activities.event_store import chain_hash
-from arrears.archive_sweep import SCHEDULE_ID, SweepRequest, SweepSummary
 from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from arrears.store.archive_sweep import SCHEDULE_ID, SweepRequest, SweepSummary
 from domain.placement import PlacementRow
 from tests.integration.conftest import StackEnv, run_arrears, run_cases_for
 from tests.support import wait_until

@@ -14,10 +14,10 @@ import pytest
 from temporalio.client import Client
 
 from activities.event_store import EventStore
-from arrears.db import create_pool
 from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from arrears.store.db import create_pool
 from domain.intake import open_case
 from domain.placement import PlacementRow
 from domain.policy import Policy

@@ -22,10 +22,10 @@ import asyncpg
 import pytest
 
 from activities.event_store import CaseSummary, EventStore, chain_hash, payload_of
-from arrears.db import _init_connection, create_pool, migrate
 from arrears.intake.importer import Importer, open_placements
 from arrears.policies import load_policy
-from arrears.purge import PurgeResult, purge, years_before
+from arrears.store.db import _init_connection, create_pool, migrate
+from arrears.store.purge import PurgeResult, purge, years_before
 from domain.events import (
     CaseClosed,
     Placed,
@@ -35,7 +35,7 @@ from tests.stored_cases import add_case, opened_event
 from tests.support import free_port
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
-SAMPLE = Path(__file__).parents[2] / "examples" / "placement.csv"
+SAMPLE = Path(__file__).parents[3] / "examples" / "placement.csv"
 BEFORE = date(2026, 3, 1)
 CN_CARD = load_policy("cn-card")  # 5 years after close, bank time Asia/Shanghai
 SHANGHAI = timedelta(hours=8)

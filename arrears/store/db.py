@@ -1,6 +1,6 @@
 """PostgreSQL access: the one asyncpg pool, and versioned SQL migrations.
 
-Migrations are plain SQL files in `arrears/migrations/` named `NNNN_description.sql`.
+Migrations are plain SQL files in `arrears/store/migrations/` named `NNNN_description.sql`.
 Each is applied once, in order, inside a transaction, and recorded in
 `schema_migrations` with a checksum: an applied file that was edited afterwards is an
 error, because the database no longer matches what the file says it is.
@@ -89,7 +89,7 @@ class MigrationError(ArrearsError):
 
 
 def shipped_migrations() -> list[Migration]:
-    folder = resources.files("arrears") / "migrations"
+    folder = resources.files("arrears.store") / "migrations"
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):

@@ -35,9 +35,9 @@ from temporalio.client import (
     WorkflowExecution,
 )
 
-from arrears.archive import ARCHIVED_TYPES, RunArchive, RunStillOpen, fetch_run
 from arrears.logs import get_logger
 from arrears.settings import Settings
+from arrears.store.archive import ARCHIVED_TYPES, RunArchive, RunStillOpen, fetch_run
 
 SWEEP_WORKFLOW = "ArchiveSweep"
 SCHEDULE_ID = "arrears-archive-sweep"

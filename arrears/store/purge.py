@@ -26,10 +26,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from arrears.db import create_pool, redact_url
 from arrears.errors import ServiceUnavailable, UsageError
 from arrears.policies import load_policy
 from arrears.settings import Settings
+from arrears.store.db import create_pool, redact_url
 from domain.policy import Policy
 
 #: One purge at a time per database (a second waits, then finds nothing left to purge).

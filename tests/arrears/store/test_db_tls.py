@@ -10,8 +10,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from arrears.db import create_pool
 from arrears.errors import ServiceUnavailable, UsageError
+from arrears.store.db import create_pool
 from tests.integration.conftest import run_arrears
 from tests.support import bare_env
 from tests.tls import Authority, TlsFront

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from arrears.db import (
+from arrears.store.db import (
     Migration,
     MigrationError,
     create_pool,

@@ -18,12 +18,12 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from arrears.archive import RunArchive, RunStillOpen
 from arrears.histories import read_history
 from arrears.settings import Settings
 from arrears.stack.up import Stack
+from arrears.store.archive import RunArchive, RunStillOpen
 
-HISTORIES = Path(__file__).parents[1] / "histories"
+HISTORIES = Path(__file__).parents[2] / "histories"
 ARREARS = str(Path(sys.executable).parent / "arrears")
 
 
