@@ -1,5 +1,5 @@
 """The `arrears audit` command's options (registered by `arrears.cli`); the work is in
-`arrears.audit_cmd`, imported when the command runs so other commands start fast."""
+`arrears.audit.modes`, imported when the command runs so other commands start fast."""
 
 from __future__ import annotations
 
@@ -58,9 +58,9 @@ def audit(
     store. Appends the history shows still running are *in flight*, not problems; with
     --all or --query a summary and only the cases with problems are printed. Exit 1 on
     any problem."""
-    from arrears.audit_cmd import export_case, run_audit
-    from arrears.audit_output import FORMATS
-    from arrears.audit_request import AuditRequest, parse_duration
+    from arrears.audit.modes import export_case, run_audit
+    from arrears.audit.output import FORMATS
+    from arrears.audit.request import AuditRequest, parse_duration
 
     args = list(cases or [])
     if args[:1] == ["export"]:

@@ -59,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.contact import SimulatedProvider
     from activities.event_store import EventStore
-    from arrears.histories import fetch_runs
+    from arrears.audit.histories import fetch_runs
     from arrears.logs import configure_logging
     from arrears.policies import load_policy
     from arrears.sample import sample_rows

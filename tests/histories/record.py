@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 
 from activities.contact import ScriptedProvider
 from activities.event_store import InMemoryEventStore
-from arrears.histories import fetch_runs, write_runs
+from arrears.audit.histories import fetch_runs, write_runs
 from arrears.policies import load_policy
 from arrears.simulate_cmd import load_scenario
 from arrears.stack.temporal import install_runtime

@@ -16,8 +16,8 @@ import asyncpg
 import psutil
 import pytest
 
-from arrears.audit import audit_case
-from arrears.histories import read_history
+from arrears.audit.case import audit_case
+from arrears.audit.histories import read_history
 from arrears.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect

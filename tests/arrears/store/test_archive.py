@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from arrears.histories import read_history
+from arrears.audit.histories import read_history
 from arrears.settings import Settings
 from arrears.stack.up import Stack
 from arrears.store.archive import RunArchive, RunStillOpen

@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 
-from arrears.audit import CaseReport
-from arrears.audit_findings import Finding
-from arrears.audit_output import AuditPrinter
+from arrears.audit.case import CaseReport
+from arrears.audit.findings import Finding
+from arrears.audit.output import AuditPrinter
 from arrears.errors import UsageError
 from arrears.settings import Settings
 from arrears.store.db import create_pool
 from workflows.audit_book import AuditBookInput, AuditBookResult, AuditBookWorkflow
 
 if TYPE_CHECKING:
-    from arrears.audit_request import AuditRequest
+    from arrears.audit.request import AuditRequest
 
 
 async def audit_on_workers(

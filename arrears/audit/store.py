@@ -14,7 +14,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from activities.event_store import chain_problems, event_from_payload
-from arrears.audit_findings import Finding
+from arrears.audit.findings import Finding
 from domain.events import Event
 
 #: Money read models: table, the event type that writes a row, the amount's field.

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from arrears.audit_findings import STUCK_AFTER
+from arrears.audit.findings import STUCK_AFTER
 from arrears.errors import UsageError
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")

@@ -20,19 +20,19 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
-from arrears.audit import audit_case
-from arrears.audit_jobs import (
+from arrears.audit.case import audit_case
+from arrears.audit.histories import read_history, write_runs
+from arrears.audit.jobs import (
     audit_chunk,
     audit_files,
     audit_files_chunk,
     reports_in_processes,
     start_process,
 )
-from arrears.audit_output import AuditPrinter
-from arrears.audit_request import AuditRequest
-from arrears.audit_runner import AuditOptions, Auditor, ServerSource, case_ids
+from arrears.audit.output import AuditPrinter
+from arrears.audit.request import AuditRequest
+from arrears.audit.runner import AuditOptions, Auditor, ServerSource, case_ids
 from arrears.errors import UsageError
-from arrears.histories import read_history, write_runs
 from arrears.settings import Settings
 from arrears.spawned import cores, process_pool
 from arrears.stack.temporal import connect
@@ -97,7 +97,7 @@ async def _audit_server(request: AuditRequest, printer: AuditPrinter) -> None:
     client = await connect(settings)
     named = [_case_id(c) for c in request.cases]
     if request.on_workers:
-        from arrears.audit_book import audit_on_workers
+        from arrears.audit.book import audit_on_workers
 
         await audit_on_workers(client, settings, request, named, printer)
         return

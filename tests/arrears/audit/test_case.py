@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arrears.audit import case_input_of, decided_events, record_problems
-from arrears.histories import read_history
+from arrears.audit.case import case_input_of, decided_events, record_problems
+from arrears.audit.histories import read_history
 from domain.events import ContactAttempted
 
-HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("golden-live.run-*.json"))
+HISTORIES = sorted((Path(__file__).parents[2] / "histories").glob("golden-live.run-*.json"))
 
 
 def test_attempts_recorded_with_what_policy_section_5_asks_raise_no_problem() -> None:

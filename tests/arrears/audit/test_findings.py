@@ -10,7 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
-from arrears.audit_findings import (
+from arrears.audit.findings import (
     Append,
     Limits,
     PendingAppend,
@@ -19,10 +19,10 @@ from arrears.audit_findings import (
     decided,
     verdict_of,
 )
-from arrears.histories import read_history
+from arrears.audit.histories import read_history
 from domain.events import Event
 
-HISTORY = sorted((Path(__file__).parents[1] / "histories").glob("golden-live.run-*.json"))[0]
+HISTORY = sorted((Path(__file__).parents[2] / "histories").glob("golden-live.run-*.json"))[0]
 SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
 
 

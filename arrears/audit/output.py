@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from arrears.audit import CaseReport
+from arrears.audit.case import CaseReport
 
 FORMATS = ("table", "json", "jsonl", "csv")
 

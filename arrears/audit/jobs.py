@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from arrears.audit import CaseReport, audit_case, case_input_of
-from arrears.audit_findings import Limits
-from arrears.audit_runner import AuditOptions, Auditor
-from arrears.histories import read_history
+from arrears.audit.case import CaseReport, audit_case, case_input_of
+from arrears.audit.findings import Limits
+from arrears.audit.histories import read_history
+from arrears.audit.runner import AuditOptions, Auditor
 from arrears.logs import configure_logging
 from arrears.settings import Settings
 from arrears.spawned import leave_interrupts_to_the_parent

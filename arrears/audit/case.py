@@ -3,7 +3,7 @@ timeline from the histories alone, check each contact attempt's record against P
 §5, and reconcile that timeline with a snapshot of PostgreSQL.
 
 Everything found is a `Finding` (kind, seq, detail): in-flight appends are reported but
-are not problems (`arrears.audit_findings` says how a difference is classified).
+are not problems (`arrears.audit.findings` says how a difference is classified).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from arrears.audit_findings import (
+from arrears.audit.findings import (
     Append,
     Finding,
     Limits,
@@ -30,7 +30,7 @@ from arrears.audit_findings import (
     payload_json,
     verdict_of,
 )
-from arrears.audit_store import read_model_findings, read_snapshot
+from arrears.audit.store import read_model_findings, read_snapshot
 from domain.contact import record_gaps
 from domain.events import ContactAttempted, Event
 from domain.evolve import fold

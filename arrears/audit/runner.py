@@ -14,8 +14,8 @@ import asyncpg
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from arrears.audit import CaseReport, audit_case
-from arrears.audit_findings import STUCK_AFTER, Finding, Limits, PendingAppend
+from arrears.audit.case import CaseReport, audit_case
+from arrears.audit.findings import STUCK_AFTER, Finding, Limits, PendingAppend
 from arrears.store.archive import RunArchive, case_runs
 
 
