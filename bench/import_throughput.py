@@ -29,8 +29,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from arrears.intake.importer import Importer, open_placements
-from arrears.placement_file import read_placements
-from arrears.sample import write_sample
+from arrears.intake.placement_file import read_placements
+from arrears.intake.sample import write_sample
 from arrears.settings import SEARCH_ATTRIBUTES
 from arrears.stack.postgres import EmbeddedPostgres
 from arrears.stack.temporal import install_runtime

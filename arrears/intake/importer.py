@@ -26,7 +26,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from arrears.placement_file import Record, read_placements
+from arrears.intake.placement_file import Record, read_placements
 from domain.intake import open_case
 from domain.placement import PlacementRow, case_id_for, parse_case_id, personal_fields
 from domain.policy import Policy

@@ -138,3 +138,12 @@ async def migrate(pool: asyncpg.Pool, migrations: list[Migration] | None = None)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
     return applied_now
+
+
+async def migrate_database(url: str) -> list[str]:
+    """`arrears migrate`: apply what is missing through a pool of one connection."""
+    pool = await create_pool(url, max_size=1)
+    try:
+        return await migrate(pool)
+    finally:
+        await pool.close()

@@ -22,7 +22,7 @@ from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.service import RPCError
 
 from activities.event_store import chain_hash
-from arrears.sample import sample_rows
+from arrears.intake.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.archive_sweep import SCHEDULE_ID, SweepRequest, SweepSummary

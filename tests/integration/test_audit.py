@@ -18,7 +18,7 @@ import pytest
 
 from arrears.audit.case import audit_case
 from arrears.audit.histories import read_history
-from arrears.sample import sample_rows
+from arrears.intake.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from domain.placement import PlacementRow

@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import Client
 
 from activities.event_store import EventStore
-from arrears.sample import sample_rows
+from arrears.intake.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.db import create_pool

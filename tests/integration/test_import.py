@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from temporalio.service import RPCError
 
-from arrears.sample import COLUMNS
+from arrears.intake.sample import COLUMNS
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.db import create_pool

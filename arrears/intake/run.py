@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from arrears.errors import UsageError
 from arrears.intake.importer import Importer, ImportSummary, default_report_path, open_placements
-from arrears.placement_file import Record
+from arrears.intake.placement_file import Record
 from arrears.policies import load_policy
 from arrears.settings import Settings
 from arrears.stack.temporal import connect

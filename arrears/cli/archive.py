@@ -18,21 +18,6 @@ from arrears.errors import UsageError
 from arrears.settings import Settings
 
 
-async def _run(full: bool, limit: int | None) -> str:
-    from arrears.stack.temporal import connect
-    from arrears.store.archive_sweep import SweepRequest, sweep
-    from arrears.store.db import create_pool
-
-    settings = Settings()
-    client = await connect(settings)
-    pool = await create_pool(settings.db_url, max_size=4)
-    try:
-        summary = await sweep(client, pool, SweepRequest(full=full, limit=limit))
-    finally:
-        await pool.close()
-    return summary.model_dump_json()
-
-
 def archive_command(
     full: Annotated[
         bool, typer.Option("--full", help="List every closed run, not only recent ones.")
@@ -44,4 +29,7 @@ def archive_command(
     listed, archived now, archived before, gone from Temporal, and the watermark."""
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
-    print(asyncio.run(_run(full, limit)), flush=True)
+    from arrears.store.archive_sweep import SweepRequest, sweep_now
+
+    summary = asyncio.run(sweep_now(Settings(), SweepRequest(full=full, limit=limit)))
+    print(summary.model_dump_json(), flush=True)

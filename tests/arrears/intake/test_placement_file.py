@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from arrears.placement_file import PlacementFileError, Record, read_placements
-from arrears.sample import write_sample
+from arrears.intake.placement_file import PlacementFileError, Record, read_placements
+from arrears.intake.sample import write_sample
 
 HEADER = (
     "account_id,debtor_name,mobile,credit_limit,principal,interest,fees,statement_day,"

@@ -26,7 +26,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from temporalio.client import Client, WorkflowQueryFailedError
 
-from arrears.case_client import (
+from arrears.cases.client import (
     RPC_TIMEOUT,
     latest_episode,
     require_worker,

@@ -1,100 +1,24 @@
-"""`arrears simulate`: a scenario's timeline, or a portfolio report (CONTRACTS.md §2)."""
+"""`arrears simulate --portfolio FILE`: every case of a placement file simulated for some
+months, in one process or several, and the portfolio report (CONTRACTS.md §2)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from arrears.errors import ArrearsError, UsageError
-from arrears.placement_file import read_placements
+from arrears.intake.placement_file import read_placements
 from arrears.policies import load_policy
 from arrears.spawned import cores, process_pool
 from domain.errors import DomainError
-from domain.placement import PlacementRow, row_errors
+from domain.placement import PlacementRow
 from domain.policy import Policy
 from domain.portfolio import PortfolioReport, Tally, portfolio_report, simulate_accounts
-from domain.simulation import Scenario, Timeline, simulate
-
-
-def load_scenario(path: Path) -> Scenario:
-    """The scenario file, or one clear line naming the field and the reason (exit 2).
-
-    Errors in `account` are reported with the placement row's own reasons, which never
-    repeat the value (it may be personal data).
-    """
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(
-            f"scenario {path}: cannot read: {getattr(err, 'strerror', None) or err}"
-        ) from None
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as err:
-        raise UsageError(f"scenario {path}: not valid JSON: {err}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"scenario {path}: expected a JSON object")
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as err:
-        raise UsageError(f"scenario {path}: {_first_problem(err, data)}") from None
-
-
-def _first_problem(err: ValidationError, data: dict[str, object]) -> str:
-    first = err.errors(include_input=False, include_url=False)[0]
-    loc = first["loc"]
-    if loc and loc[0] == "account" and isinstance(data.get("account"), dict):
-        try:
-            PlacementRow.model_validate(data["account"])
-        except ValidationError as row_err:
-            column, reason = row_errors(row_err)[0]
-            return f"account.{column}: {reason}"
-    field = ".".join(str(p) for p in loc) or "(file)"
-    return f"{field}: {first['msg']}"
-
-
-def run_scenario(path: Path, engine: str) -> Timeline:
-    scenario = load_scenario(path)
-    if engine not in ("domain", "temporal"):
-        raise UsageError(f"unknown engine {engine!r}: use domain or temporal")
-    policy = load_policy(scenario.profile)
-    try:
-        if engine == "temporal":
-            from arrears.temporal_sim import simulate_on_temporal
-
-            with _sdk_chatter_quieted():
-                return asyncio.run(simulate_on_temporal(scenario, policy))
-        return simulate(scenario, policy)
-    except DomainError as err:
-        raise UsageError(f"scenario {path}: {err}") from None
-
-
-@contextmanager
-def _sdk_chatter_quieted() -> Iterator[None]:
-    """The Temporal SDK's own log lines below ERROR, silenced while a scenario runs on
-    the private time-skipping server: its worker says when it starts and stops, and
-    warns that this test server lacks a capability production servers have. Neither
-    concerns someone reading a timeline; an error still shows."""
-    sdk = logging.getLogger("temporalio")
-    level = sdk.level
-    sdk.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        sdk.setLevel(level)
-
 
 #: Accounts per task of a `--jobs` run: big enough that sending the rows and the tally
 #: back costs little beside simulating them, small enough to keep every process busy

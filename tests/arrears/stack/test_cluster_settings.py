@@ -12,7 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 from arrears.errors import ServiceUnavailable, UsageError
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
-from arrears.temporal_tls import temporal_tls
+from arrears.stack.temporal_tls import temporal_tls
 from tests.integration.conftest import run_arrears
 from tests.support import bare_env
 from tests.tls import Authority
