@@ -1,4 +1,5 @@
-"""Behaviour of arrears.logs: one line format for everyone, Temporal context, no personal data.
+"""Behaviour of arrears.logs: one line format for everyone, Temporal context, and no
+personal data (arrears.logs.redact).
 
 Every test configures logging onto a StringIO and reads back what a log shipper would read.
 """
@@ -25,7 +26,8 @@ with workflow.unsafe.imports_passed_through():
     import pytest
     import structlog
 
-    from arrears.logs import configure_logging, get_logger, mask_personal_data
+    from arrears.logs import configure_logging, get_logger
+    from arrears.logs.redact import mask_personal_data
     from arrears.settings import Settings
 
 
