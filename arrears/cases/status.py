@@ -89,17 +89,42 @@ def case_json(
             "fees": _money(s.fees),
             "total": _money(s.total),
         },
-        "placement": None
-        if s.placement is None
-        else {
-            "agency": s.placement.agency,
-            "hand": s.placement.hand,
-            "rate": str(s.placement.rate),
-            "placed_at": _time(s.placement.placed_at, bank_tz),
-            "term_ends": _time(s.placement.term_ends, bank_tz),
-        },
+        "placement": _placement_json(s, bank_tz),
         "holds": list(s.holds),
         "pause_until": _time(s.pause_until, bank_tz),
+        **_arrangements_json(s, bank_tz),
+        "unapplied_credit": _money(s.unapplied_credit),
+        "conflict": None
+        if view.conflict is None
+        else {
+            "since": _time(view.conflict.at, bank_tz),
+            "seqs": view.conflict.seqs,
+            "message": view.conflict.message,
+        },
+        "next_action": {
+            "at": _time(view.next_action.at, bank_tz),
+            "what": view.next_action.what,
+        },
+        "last_event_seq": s.seq,
+        "contact_attempts": contacts,
+    }
+
+
+def _placement_json(s: CaseState, bank_tz: str) -> dict[str, Any] | None:
+    if s.placement is None:
+        return None
+    return {
+        "agency": s.placement.agency,
+        "hand": s.placement.hand,
+        "rate": str(s.placement.rate),
+        "placed_at": _time(s.placement.placed_at, bank_tz),
+        "term_ends": _time(s.placement.term_ends, bank_tz),
+    }
+
+
+def _arrangements_json(s: CaseState, bank_tz: str) -> dict[str, Any]:
+    """The promise, the installment plan and the settlement the debtor agreed to, if any."""
+    return {
         "promise": None
         if s.promise is None
         else {
@@ -118,20 +143,6 @@ def case_json(
             "paid": _money(s.plan.paid),
         },
         "settlement": _money(s.settlement) if s.settlement is not None else None,
-        "unapplied_credit": _money(s.unapplied_credit),
-        "conflict": None
-        if view.conflict is None
-        else {
-            "since": _time(view.conflict.at, bank_tz),
-            "seqs": view.conflict.seqs,
-            "message": view.conflict.message,
-        },
-        "next_action": {
-            "at": _time(view.next_action.at, bank_tz),
-            "what": view.next_action.what,
-        },
-        "last_event_seq": s.seq,
-        "contact_attempts": contacts,
     }
 
 
@@ -183,6 +194,23 @@ def render_case(data: dict[str, Any]) -> Group:
     summary = Table(title=f"{data['case_id']} ({data['workflow']})", show_header=False)
     summary.add_column("what", style="bold")
     summary.add_column("value")
+    rows = [*_standing_rows(data), *_arrangement_rows(data)]
+    if conflict := data["conflict"]:
+        rows.append(
+            (
+                "STOPPED",
+                f"event store conflict since {conflict['since']} (events {conflict['seqs']}): "
+                "waits for a supervisor (`arrears retry-append`)",
+            )
+        )
+    rows.append(("next action", f"{data['next_action']['what']} at {data['next_action']['at']}"))
+    for what, value in rows:
+        summary.add_row(what, value)
+    return Group(summary, _contacts_table(data["contact_attempts"]))
+
+
+def _standing_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the case stands: stage, bucket, balance, outcome, placement and holds."""
     balance = data["balance"]
     rows: list[tuple[str, str]] = [
         ("as of (business)", data["business_now"] or "-"),
@@ -212,6 +240,12 @@ def render_case(data: dict[str, Any]) -> Group:
     if data["pause_until"]:
         holds += f" (pause until {data['pause_until']})"
     rows.append(("holds", holds))
+    return rows
+
+
+def _arrangement_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the debtor agreed to (promise, plan, settlement) and credit not applied yet."""
+    rows: list[tuple[str, str]] = []
     promise, plan = data["promise"], data["plan"]
     if promise:
         rows.append(("promise", f"{promise['amount']} by {promise['due']}, paid {promise['paid']}"))
@@ -229,24 +263,17 @@ def render_case(data: dict[str, Any]) -> Group:
         rows.append(("promise / plan", "-"))
     if data["unapplied_credit"] != "0.00":
         rows.append(("unapplied credit", f"{data['unapplied_credit']} (to refund or apply)"))
-    if conflict := data["conflict"]:
-        rows.append(
-            (
-                "STOPPED",
-                f"event store conflict since {conflict['since']} (events {conflict['seqs']}): "
-                "waits for a supervisor (`arrears retry-append`)",
-            )
-        )
-    rows.append(("next action", f"{data['next_action']['what']} at {data['next_action']['at']}"))
-    for what, value in rows:
-        summary.add_row(what, value)
+    return rows
+
+
+def _contacts_table(attempts: list[dict[str, Any]]) -> Table:
     contacts = Table(title=f"Last {LAST_CONTACTS} contact attempts")
     for column in ("seq", "at", "channel", "target", "line", "outcome"):
         contacts.add_column(column, justify="right" if column == "seq" else "left")
-    for c in data["contact_attempts"]:
+    for c in attempts:
         contacts.add_row(str(c["seq"]), c["at"], c["channel"], c["target"], c["line"] or "-",
                          c["outcome"])  # fmt: skip
-    return Group(summary, contacts)
+    return contacts
 
 
 # --- the book -----------------------------------------------------------------------------

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from arrears.errors import UsageError
+
+if TYPE_CHECKING:
+    from arrears.audit.request import AuditRequest
 
 
 def audit(
@@ -58,15 +61,13 @@ def audit(
     store. Appends the history shows still running are *in flight*, not problems; with
     --all or --query a summary and only the cases with problems are printed. Exit 1 on
     any problem."""
-    from arrears.audit.modes import export_case, run_audit
     from arrears.audit.output import FORMATS
     from arrears.audit.request import AuditRequest, parse_duration
 
+    # Long only by its signature, the table of options typer reads; the work is below.
     args = list(cases or [])
     if args[:1] == ["export"]:
-        if len(args) != 2 or out is None:
-            raise UsageError("usage: arrears audit export CASE --out DIR")
-        raise typer.Exit(asyncio.run(export_case(args[1], out)))
+        raise typer.Exit(_export(args, out))
     if format not in FORMATS:
         raise UsageError(f"unknown --format {format!r}: use {', '.join(FORMATS)}")
     request = AuditRequest(
@@ -74,9 +75,22 @@ def audit(
         fmt=format, timeline=timeline, jobs=jobs, stuck_after=parse_duration(stuck_after),
         on_workers=on_workers,
     )  # fmt: skip
+    raise typer.Exit(_run(request))
+
+
+def _export(args: list[str], out: Path | None) -> int:
+    from arrears.audit.modes import export_case
+
+    if len(args) != 2 or out is None:
+        raise UsageError("usage: arrears audit export CASE --out DIR")
+    return asyncio.run(export_case(args[1], out))
+
+
+def _run(request: AuditRequest) -> int:
+    from arrears.audit.modes import run_audit
+
     try:
-        code = asyncio.run(run_audit(request))
+        return asyncio.run(run_audit(request))
     except KeyboardInterrupt:
         print("arrears: audit interrupted", file=sys.stderr)
-        code = 130
-    raise typer.Exit(code)
+        return 130
