@@ -10,7 +10,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.client import Client
 
-from arrears.archive_sweep import SweepRequest, SweepSummary, sweep
+from arrears.store.archive_sweep import SweepRequest, SweepSummary, sweep
 
 
 class ArchiveActivities:

@@ -1,6 +1,6 @@
 """The activities of the `AuditBook` workflow (`arrears audit --on-workers`): list the
 cases of an audit into PostgreSQL, then audit them a batch at a time on whichever worker
-takes the task, with the very per-case audit the CLI runs (`arrears.audit_runner`).
+takes the task, with the very per-case audit the CLI runs (`arrears.audit.runner`).
 
 Both are idempotent: a retried listing adds nothing twice, a retried batch writes the
 same rows again.
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client
 
-from arrears.audit_runner import AuditOptions, Auditor
+from arrears.audit.runner import AuditOptions, Auditor
 
 #: Case ids sent to PostgreSQL at a time while listing.
 _PAGE = 1000
@@ -52,7 +52,7 @@ class AuditBookActivities:
     @activity.defn(name="list_audit_cases")
     async def list_audit_cases(self, request: ListCases) -> Listed:
         """The audit's cases, kept in `audit_results` (in pages: a book may be millions)."""
-        from arrears.audit_runner import case_ids
+        from arrears.audit.runner import case_ids
 
         ids = request.case_ids or await case_ids(self._client, request.query, self._pool)
         for start in range(0, len(ids), _PAGE):

@@ -22,11 +22,11 @@ from activities.contact import ContactActivities, ContactProvider, SimulatedProv
 from activities.event_store import Appender, EventStore, EventStoreActivities
 from activities.partners import LoggingPartnerGateway, PartnerActivities
 from activities.stack_check import StackCheckActivities
-from arrears.archive_sweep import ensure_archive_schedule
-from arrears.db import create_pool
 from arrears.logs import get_logger
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from arrears.store.archive_sweep import ensure_archive_schedule
+from arrears.store.db import create_pool
 from workflows.archive_sweep import ArchiveSweepWorkflow
 from workflows.audit_book import AuditBookWorkflow
 from workflows.case import CaseWorkflow

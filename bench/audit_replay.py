@@ -38,14 +38,14 @@ from temporalio.worker import Replayer, Worker
 
 from activities.contact import SimulatedProvider
 from activities.event_store import InMemoryEventStore
-from arrears.audit_jobs import audit_files, audit_files_chunk, reports_in_processes, start_process
-from arrears.audit_runner import AuditOptions
-from arrears.histories import fetch_runs, write_runs
+from arrears.audit.histories import fetch_runs, write_runs
+from arrears.audit.jobs import audit_files, audit_files_chunk, reports_in_processes, start_process
+from arrears.audit.runner import AuditOptions
 from arrears.intake.csv_forms import placement_row
-from arrears.sample import sample_rows
+from arrears.intake.sample import sample_rows
+from arrears.simulate.on_temporal import start_test_server
 from arrears.spawned import cores, process_pool
 from arrears.stack.temporal import install_runtime
-from arrears.temporal_sim import start_test_server
 from arrears.workers import case_activities
 from domain.intake import open_case
 from domain.localtime import start_of_day

@@ -28,13 +28,13 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from arrears.db import create_pool, migrate
 from arrears.intake.importer import Importer, open_placements
-from arrears.placement_file import read_placements
-from arrears.sample import write_sample
+from arrears.intake.placement_file import read_placements
+from arrears.intake.sample import write_sample
 from arrears.settings import SEARCH_ATTRIBUTES
 from arrears.stack.postgres import EmbeddedPostgres
 from arrears.stack.temporal import install_runtime
+from arrears.store.db import create_pool, migrate
 from domain.intake import open_case
 from domain.policy import Policy
 from workflows.case_io import BusinessClock, CaseInput

@@ -5,7 +5,7 @@ beside a bare baseline measured in the same run.
     .venv/bin/python bench/portfolio_sim.py [--accounts 1000] [--months 12] [--repeat 5]
 
 An account-cycle is one month of one open case (the report's `account_cycles`). The
-sample book is `arrears.sample` (seed 7) opened on 2026-03-01, read back through the
+sample book is `arrears.intake.sample` (seed 7) opened on 2026-03-01, read back through the
 placement file reader; the debtors' seed is 1. Both are fixed, so every run does the same
 work: the report's SHA-256 is printed to show it (it must not change when the decider is
 made faster).
@@ -46,9 +46,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from arrears.placement_file import read_placements
-from arrears.sample import write_sample
-from arrears.simulate_cmd import simulate_in_processes
+from arrears.intake.placement_file import read_placements
+from arrears.intake.sample import write_sample
+from arrears.simulate.portfolio import simulate_in_processes
 from domain.placement import PlacementRow
 from domain.policy import Policy
 from domain.portfolio import PortfolioReport, portfolio_report, simulate_portfolio

@@ -6,7 +6,7 @@ Starts its own Temporal dev server (in memory, 127.0.0.1, free port) and an embe
 PostgreSQL in a temporary directory (or uses DATABASE_URL), and one in-process worker with
 the production wiring: CaseWorkflow, the PostgreSQL EventStore, the SimulatedProvider.
 
-1. case run: N sample cases (`arrears.sample`) on a short `day_seconds`, each until D
+1. case run: N sample cases (`arrears.intake.sample`) on a short `day_seconds`, each until D
    business days after its start. Workflow tasks, activities and timers are counted from
    the histories of every run of every case (following continue-as-new).
 2. bare run, same server, same worker: per case, a trivial workflow (defined here) that
@@ -59,15 +59,15 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.contact import SimulatedProvider
     from activities.event_store import EventStore
-    from arrears.db import create_pool, migrate
-    from arrears.histories import fetch_runs
+    from arrears.audit.histories import fetch_runs
     from arrears.intake.csv_forms import placement_row
+    from arrears.intake.sample import sample_rows
     from arrears.logs import configure_logging
     from arrears.policies import load_policy
-    from arrears.sample import sample_rows
     from arrears.settings import SEARCH_ATTRIBUTES, Settings
     from arrears.stack.postgres import EmbeddedPostgres
     from arrears.stack.temporal import binary, install_runtime
+    from arrears.store.db import create_pool, migrate
     from arrears.workers import case_activities
     from domain.intake import open_case
     from workflows.case import CaseWorkflow

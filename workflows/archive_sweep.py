@@ -13,7 +13,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.archive import ArchiveActivities
-    from arrears.archive_sweep import SWEEP_WORKFLOW, SweepRequest, SweepSummary
+    from arrears.store.archive_sweep import SWEEP_WORKFLOW, SweepRequest, SweepSummary
 
 
 @workflow.defn(name=SWEEP_WORKFLOW)

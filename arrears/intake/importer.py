@@ -26,7 +26,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from arrears.placement_file import Record, read_placements
+from arrears.intake.placement_file import Record, read_placements
 from domain.intake import open_case
 from domain.placement import PlacementRow, case_id_for, parse_case_id, personal_fields
 from domain.policy import Policy
@@ -127,17 +127,7 @@ class Importer:
 
             workers = [asyncio.create_task(start_rows()) for _ in range(self.concurrency)]
             try:
-                batch: list[tuple[int, PlacementRow]] = []
-                async for record in _paced(records):
-                    self.summary.rows_read += 1
-                    if record.row is None:
-                        reject(record.line, record.errors or (("", "is not a valid row"),))
-                        continue
-                    batch.append((record.line, record.row))
-                    if len(batch) >= BATCH:
-                        await self._keep(batch, digest, reject, starts)
-                        batch = []
-                await self._keep(batch, digest, reject, starts)
+                await self._read(records, digest, reject, starts)
                 for _ in workers:
                     await starts.put(None)
                 await asyncio.gather(*workers)
@@ -145,6 +135,26 @@ class Importer:
                 for task in workers:
                     task.cancel()
         return self.summary
+
+    async def _read(
+        self,
+        records: Iterator[Record],
+        digest: str,
+        reject: Rejecter,
+        starts: asyncio.Queue[_Start | None],
+    ) -> None:
+        """Read every row: a bad one is rejected, good ones are kept a batch at a time."""
+        batch: list[tuple[int, PlacementRow]] = []
+        async for record in _paced(records):
+            self.summary.rows_read += 1
+            if record.row is None:
+                reject(record.line, record.errors or (("", "is not a valid row"),))
+                continue
+            batch.append((record.line, record.row))
+            if len(batch) >= BATCH:
+                await self._keep(batch, digest, reject, starts)
+                batch = []
+        await self._keep(batch, digest, reject, starts)
 
     async def _keep(
         self,

@@ -34,7 +34,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from arrears.errors import ServiceUnavailable
 from arrears.settings import SEARCH_ATTRIBUTES, Settings
 from arrears.stack.processes import ChildProcess, check_port_free, wait_until_ready
-from arrears.temporal_tls import temporal_tls, tls_hint
+from arrears.stack.temporal_tls import temporal_tls, tls_hint
 
 
 def install_runtime() -> None:

@@ -15,12 +15,12 @@ from typing import Protocol
 
 from temporalio.service import RPCError
 
-from arrears.archive_sweep import ensure_archive_schedule
-from arrears.db import create_pool, migrate, redact_url
 from arrears.settings import Settings
 from arrears.stack.postgres import EmbeddedPostgres
 from arrears.stack.processes import ensure_writable_dir
 from arrears.stack.temporal import DevServer, connect, ensure_search_attributes, set_retention
+from arrears.store.archive_sweep import ensure_archive_schedule
+from arrears.store.db import create_pool, migrate, redact_url
 
 
 class _Stoppable(Protocol):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from arrears.db import create_pool, migrate
+from arrears.store.db import create_pool, migrate
 
 
 @pytest.fixture

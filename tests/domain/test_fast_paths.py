@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arrears.policies import load_policy
-from arrears.simulate_cmd import load_scenario
+from arrears.simulate.scenario import load_scenario
 from domain import contact_plan, cycle
 from domain.billing import next_statement_date
 from domain.case import decide, decide_with_state

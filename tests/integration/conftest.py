@@ -20,9 +20,9 @@ import psutil
 import pytest
 from temporalio.client import Client
 
-from arrears.db import create_pool
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from arrears.store.db import create_pool
 from domain.intake import open_case
 from domain.placement import PlacementRow
 from domain.policy import Policy

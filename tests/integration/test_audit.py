@@ -16,10 +16,10 @@ import asyncpg
 import psutil
 import pytest
 
-from arrears.audit import audit_case
-from arrears.histories import read_history
+from arrears.audit.case import audit_case
+from arrears.audit.histories import read_history
 from arrears.intake.csv_forms import placement_row
-from arrears.sample import sample_rows
+from arrears.intake.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from tests.integration.conftest import ARREARS, StackEnv, run_arrears, run_cases_for

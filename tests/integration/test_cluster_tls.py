@@ -21,9 +21,9 @@ import pytest
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from activities.stack_check import StackCheck
-from arrears.db import create_pool, migrate
 from arrears.settings import Settings
 from arrears.stack.temporal import DevServer, connect
+from arrears.store.db import create_pool, migrate
 from tests.integration.conftest import Spawn, run_arrears
 from tests.support import bare_env, free_ports
 from tests.tls import Authority, Pem, TlsFront

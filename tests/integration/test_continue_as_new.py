@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from activities.contact import ScriptedProvider
 from activities.event_store import InMemoryEventStore, event_from_payload
-from arrears.histories import fetch_runs
+from arrears.audit.histories import fetch_runs
 from arrears.workers import case_activities
 from domain.evolve import fold
 from domain.intake import open_case

@@ -14,10 +14,10 @@ import asyncpg
 import pytest
 from temporalio.service import RPCError
 
-from arrears.db import create_pool
-from arrears.sample import COLUMNS
+from arrears.intake.sample import COLUMNS
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
+from arrears.store.db import create_pool
 from tests.integration.conftest import ArrearsProcess, StackEnv, run_arrears
 from tests.stored_cases import add_case
 

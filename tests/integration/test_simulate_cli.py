@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from arrears.sample import write_sample
+from arrears.intake.sample import write_sample
 
 ARREARS = Path(sys.executable).parent / "arrears"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -501,7 +501,7 @@ def test_a_portfolio_file_that_is_not_a_placement_file_is_refused_with_exit_2(
 
 @pytest.fixture
 def big_portfolio_file(tmp_path: Path) -> Path:
-    """More accounts than one `--jobs` chunk holds (`arrears.simulate_cmd.CHUNK`), and one
+    """More accounts than one `--jobs` chunk holds (`arrears.simulate.portfolio.CHUNK`), and one
     row the reader refuses, so the processes share the work and the refusal is counted."""
     path = write_sample(tmp_path / "book.csv", 450, as_of=date(2026, 3, 1))
 

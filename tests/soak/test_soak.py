@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from arrears.sample import write_sample
+from arrears.intake.sample import write_sample
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from tests.integration.conftest import ArrearsProcess, StackEnv, run_arrears, start_arrears

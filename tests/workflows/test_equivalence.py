@@ -10,8 +10,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from arrears.policies import load_policy
-from arrears.simulate_cmd import load_scenario
-from arrears.temporal_sim import run_on_temporal
+from arrears.simulate.on_temporal import run_on_temporal
+from arrears.simulate.scenario import load_scenario
 from domain.simulation import simulate
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.json"))

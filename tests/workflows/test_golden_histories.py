@@ -12,7 +12,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from arrears.histories import read_history
+from arrears.audit.histories import read_history
 from workflows.case import CaseWorkflow
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.run-*.json"))
