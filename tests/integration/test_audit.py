@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,11 +54,11 @@ async def test_the_golden_histories_verify_with_arrears_audit_history(stack_env:
 async def test_code_that_decides_differently_fails_the_replay(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import domain.contact
+    import domain.loop
 
     runs = [read_history(p) for p in HISTORIES if p.name.startswith("golden-promise_broken")]
-    monkeypatch.setattr(domain.contact, "due", lambda state, now, policy: [])
-    monkeypatch.setattr(sys.modules["workflows.case"], "due", lambda state, now, policy: [])
+    # the case loop as a changed contact plan would run it: no attempt is ever due
+    monkeypatch.setattr(domain.loop, "first_due", lambda state, now, policy: None)
     audit = await audit_case("golden-promise_broken", runs, None)
     assert any("does not replay on the current code" in p for p in audit.problems)
 
