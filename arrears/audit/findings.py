@@ -23,7 +23,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
-from activities.event_store import AppendEvents, payload_of
+from arrears.store.events import AppendEvents, payload_of
 from domain.events import Event
 
 Kind = Literal[
