@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.store.events import CONFLICT_FAILURE, AppendEvents
+    from activities.event_store import CONFLICT_FAILURE, AppendEvents
     from domain.case import decide
     from domain.commands import AdvanceTime, Command, ReceivePayment
     from domain.errors import check

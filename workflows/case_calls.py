@@ -13,8 +13,8 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.contact import ContactActivities, ContactRequest
+    from activities.event_store import AppendEvents, EventStoreActivities, LoadEvents
     from activities.partners import PartnerActivities, PartnerNotice
-    from arrears.store.events import AppendEvents, EventStoreActivities, LoadEvents
     from domain.commands import RecordContactAttempt
     from domain.contact import PlannedContact
     from domain.events import Event
