@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 from activities.archive import ArchiveActivities
 from activities.audit_book import AuditBookActivities
 from activities.contact import ContactActivities, ContactProvider, SimulatedProvider
-from activities.event_store import Appender, EventStore, EventStoreActivities
+from activities.event_store import EventStoreActivities
 from activities.partners import LoggingPartnerGateway, PartnerActivities
 from activities.stack_check import StackCheckActivities
 from arrears.logs import get_logger
@@ -27,6 +27,7 @@ from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.archive_sweep import ensure_archive_schedule
 from arrears.store.db import create_pool
+from arrears.store.events import Appender, EventStore
 from workflows.archive_sweep import ArchiveSweepWorkflow
 from workflows.audit_book import AuditBookWorkflow
 from workflows.case import CaseWorkflow

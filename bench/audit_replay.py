@@ -37,7 +37,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
 from activities.contact import SimulatedProvider
-from activities.event_store import InMemoryEventStore
 from arrears.audit.histories import fetch_runs, write_runs
 from arrears.audit.jobs import audit_files, audit_files_chunk, reports_in_processes, start_process
 from arrears.audit.runner import AuditOptions
@@ -46,6 +45,7 @@ from arrears.intake.sample import sample_rows
 from arrears.simulate.on_temporal import start_test_server
 from arrears.spawned import cores, process_pool
 from arrears.stack.temporal import install_runtime
+from arrears.store.events import InMemoryEventStore
 from arrears.workers import case_activities
 from domain.intake import open_case
 from domain.localtime import start_of_day

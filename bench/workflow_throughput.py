@@ -58,7 +58,6 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.worker import Worker
 
     from activities.contact import SimulatedProvider
-    from activities.event_store import EventStore
     from arrears.audit.histories import fetch_runs
     from arrears.intake.csv_forms import placement_row
     from arrears.intake.sample import sample_rows
@@ -68,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.stack.postgres import EmbeddedPostgres
     from arrears.stack.temporal import binary, install_runtime
     from arrears.store.db import create_pool, migrate
+    from arrears.store.events import EventStore
     from arrears.workers import case_activities
     from domain.intake import open_case
     from workflows.case import CaseWorkflow

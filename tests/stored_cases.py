@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import asyncpg
 
-from activities.event_store import CaseSummary, EventStore
+from arrears.store.events import EventStore
+from arrears.store.read_models import CaseSummary
 from domain.events import AccountFacts, CaseClosed, CaseOpened, Event, PaymentReceived
 
 PERSONAL = {"debtor_name": "Test Debtor", "mobile": "+8613800000000", "national_id": "X1"}

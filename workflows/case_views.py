@@ -11,7 +11,7 @@ from typing import Any
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
-from activities.event_store import CaseSummary
+from arrears.store.read_models import CaseSummary
 from domain.case import next_wakeup
 from domain.contact import due
 from domain.delinquency import bucket_label, days_past_due, oldest_past_due

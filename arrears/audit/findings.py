@@ -23,7 +23,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
-from activities.event_store import AppendEvents, payload_of
+from activities.event_store import AppendEvents
+from arrears.store.events import payload_of
 from domain.events import Event
 
 Kind = Literal[

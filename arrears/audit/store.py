@@ -13,8 +13,8 @@ from decimal import Decimal
 import asyncpg
 from pydantic import ValidationError
 
-from activities.event_store import chain_problems, event_from_payload
 from arrears.audit.findings import Finding
+from arrears.store.events import chain_problems, event_from_payload
 from domain.events import Event
 
 #: Money read models: table, the event type that writes a row, the amount's field.

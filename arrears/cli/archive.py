@@ -10,12 +10,15 @@ imported when the command runs, so `arrears --help` and other commands stay quic
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from arrears.errors import UsageError
 from arrears.settings import Settings
+
+if TYPE_CHECKING:
+    from arrears.store.archive_sweep import SweepRequest, SweepSummary
 
 
 def archive_command(
@@ -29,7 +32,22 @@ def archive_command(
     listed, archived now, archived before, gone from Temporal, and the watermark."""
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
-    from arrears.store.archive_sweep import SweepRequest, sweep_now
+    from arrears.store.archive_sweep import SweepRequest
 
-    summary = asyncio.run(sweep_now(Settings(), SweepRequest(full=full, limit=limit)))
+    summary = asyncio.run(_sweep_now(Settings(), SweepRequest(full=full, limit=limit)))
     print(summary.model_dump_json(), flush=True)
+
+
+async def _sweep_now(settings: Settings, request: SweepRequest) -> SweepSummary:
+    """One sweep now, on a client and a pool of its own. Here rather than in
+    `arrears/store/` so that the store package does not reach into `arrears/stack/`."""
+    from arrears.stack.temporal import connect
+    from arrears.store.archive_sweep import sweep
+    from arrears.store.db import create_pool
+
+    client = await connect(settings)
+    pool = await create_pool(settings.db_url, max_size=4)
+    try:
+        return await sweep(client, pool, request)
+    finally:
+        await pool.close()

@@ -27,7 +27,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.event_store import GENESIS, chain_hash
+from arrears.store.events import GENESIS, chain_hash
 
 #: The workflow types whose runs are archived (and that `arrears audit --all` finds there).
 ARCHIVED_TYPES: tuple[str, ...] = ("Case",)

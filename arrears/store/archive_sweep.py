@@ -112,19 +112,6 @@ async def sweep(
     return summary
 
 
-async def sweep_now(settings: Settings, request: SweepRequest) -> SweepSummary:
-    """`arrears archive`: one sweep now, on a client and a pool of its own."""
-    from arrears.stack.temporal import connect
-    from arrears.store.db import create_pool
-
-    client = await connect(settings)
-    pool = await create_pool(settings.db_url, max_size=4)
-    try:
-        return await sweep(client, pool, request)
-    finally:
-        await pool.close()
-
-
 def closed_runs_query(since: datetime | None) -> str:
     types = ", ".join(f'"{name}"' for name in ARCHIVED_TYPES)
     query = f'WorkflowType IN ({types}) AND ExecutionStatus != "Running"'

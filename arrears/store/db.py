@@ -19,10 +19,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from arrears.errors import ArrearsError, ServiceUnavailable, UsageError
 from arrears.pem import read_pem
 
+Conn = asyncpg.Connection | PoolConnectionProxy  # what `pool.acquire()` hands out
 _MIGRATION_LOCK = 0x4152524541  # "ARREA": any constant shared by all runners
 
 

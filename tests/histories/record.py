@@ -20,12 +20,12 @@ from pathlib import Path
 from temporalio.worker import Worker
 
 from activities.contact import ScriptedProvider
-from activities.event_store import InMemoryEventStore
 from arrears.audit.histories import fetch_runs, write_runs
 from arrears.policies import load_policy
 from arrears.simulate.on_temporal import start_test_server
 from arrears.simulate.scenario import load_scenario
 from arrears.stack.temporal import install_runtime
+from arrears.store.events import InMemoryEventStore
 from arrears.workers import case_activities
 from domain.commands import PromiseToPay
 from domain.events import Actor

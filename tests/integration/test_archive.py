@@ -21,12 +21,12 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.service import RPCError
 
-from activities.event_store import chain_hash
 from arrears.intake.csv_forms import placement_row
 from arrears.intake.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.archive_sweep import SCHEDULE_ID, SweepRequest, SweepSummary
+from arrears.store.events import chain_hash
 from tests.integration.conftest import StackEnv, run_arrears, run_cases_for
 from tests.support import wait_until
 

@@ -22,10 +22,11 @@ import pytest
 from temporalio.worker import Worker
 
 from activities.contact import SimulatedProvider
-from activities.event_store import Appended, CaseSummary, EventStore
 from arrears.intake.csv_forms import placement_row
 from arrears.intake.sample import sample_rows
 from arrears.store.db import create_pool
+from arrears.store.events import Appended, EventStore
+from arrears.store.read_models import CaseSummary
 from arrears.workers import case_activities
 from domain.events import Event
 from domain.intake import open_case

@@ -13,12 +13,12 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
-from activities.event_store import EventStore
 from arrears.intake.csv_forms import placement_row
 from arrears.intake.sample import sample_rows
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.db import create_pool
+from arrears.store.events import EventStore
 from domain.intake import open_case
 from domain.policy import Policy
 from tests.integration.conftest import StackEnv

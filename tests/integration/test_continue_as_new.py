@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contact import ScriptedProvider
-from activities.event_store import InMemoryEventStore, event_from_payload
 from arrears.audit.histories import fetch_runs
+from arrears.store.events import InMemoryEventStore, event_from_payload
 from arrears.workers import case_activities
 from domain.evolve import fold
 from domain.intake import open_case

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contact import ScriptedProvider
-from activities.event_store import InMemoryEventStore, event_from_payload
+from arrears.store.events import InMemoryEventStore, event_from_payload
 from arrears.workers import case_activities
 from domain.commands import CeaseContact, Waiver
 from domain.events import Actor

@@ -16,9 +16,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contact import ScriptedProvider
-from activities.event_store import InMemoryEventStore, event_from_payload
 from arrears.intake.csv_forms import placement_row
 from arrears.simulate.on_temporal import start_test_server
+from arrears.store.events import InMemoryEventStore, event_from_payload
 from arrears.workers import case_activities
 from domain.events import Event
 from domain.intake import open_case

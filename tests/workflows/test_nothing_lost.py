@@ -11,7 +11,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 
-from activities.event_store import chain_hash, payload_of
+from arrears.store.events import chain_hash, payload_of
 from domain.commands import PromiseToPay, Waiver
 from domain.events import Actor, PaymentReceived
 from tests.workflows.conftest import POLICY, CaseHarness, row

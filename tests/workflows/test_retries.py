@@ -10,7 +10,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contact import ContactRequest, ContactResult, ProviderUnavailable, ScriptedProvider
-from activities.event_store import Appended, CaseSummary, InMemoryEventStore, event_from_payload
+from arrears.store.events import Appended, InMemoryEventStore, event_from_payload
+from arrears.store.read_models import CaseSummary
 from arrears.workers import case_activities
 from domain.events import Event
 from domain.intake import open_case

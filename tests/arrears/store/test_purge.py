@@ -21,11 +21,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from activities.event_store import CaseSummary, EventStore, chain_hash, payload_of
 from arrears.intake.importer import Importer, open_placements
 from arrears.policies import load_policy
 from arrears.store.db import _init_connection, create_pool, migrate
+from arrears.store.events import EventStore, chain_hash, payload_of
 from arrears.store.purge import PurgeResult, purge, years_before
+from arrears.store.read_models import CaseSummary
 from domain.events import (
     CaseClosed,
     Placed,
