@@ -110,7 +110,7 @@ def next_move(
     """
     if queued:
         return TakeInput(now, False)
-    if state.closed:
+    if state.outcome is not None:  # `state.closed`, without the property call
         return _CLOSED
     wake = next_wakeup(state, policy)
     scripted = bool(script) and (wake is None or script[0].at <= wake)
@@ -129,7 +129,7 @@ def next_attempt(
 ) -> PlannedContact | None:
     """The next contact attempt of the wake-up at `at`, which has made `made` attempts
     (its calendar rules ran first); None when the wake-up is over."""
-    if state.closed:
+    if state.outcome is not None:  # `state.closed`, without the property call
         return None
     planned = first_due(state, at, policy)
     if planned is not None and made >= MAX_ATTEMPTS_PER_WAKE:
