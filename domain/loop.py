@@ -11,8 +11,8 @@ makes next (none after `MAX_ATTEMPTS_PER_WAKE`: the guard against a plan that ne
 settles). They do nothing themselves: the workflow carries a move out with activities
 and timers (`workflows/case.py`), the simulator with direct calls
 (`domain/simulation.py`), and each asks again after every move. So the order of things,
-the horizon and the guards are written here and nowhere else, and the live case, the
-simulation and the auditor's rebuild cannot drift apart.
+the horizon and the guards are written here and nowhere else, and the live case and its
+simulation cannot drift apart.
 """
 
 from __future__ import annotations

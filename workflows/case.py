@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.evolve import evolve, fold
     from domain.loop import (
         Input,
+        Move,
         RunCalendar,
         Stop,
         TakeInput,
@@ -177,7 +178,7 @@ class CaseWorkflow:
             )
         self._state = fold(events)
 
-    async def _step(self) -> TakeInput | RunCalendar | WaitUntil | Stop:
+    async def _step(self) -> Move:
         """Carry out the case loop's next move (`domain.loop.next_move`) if it is an input
         or a wake-up; a wait or the end is the caller's to carry out."""
         async with self._lock:
