@@ -1,5 +1,5 @@
 """`arrears up`, `arrears run`, `arrears worker` and `arrears migrate`: their options; what
-runs is `arrears.stack.serve` (the stack, a worker, the demo) and `arrears.store.db`."""
+runs is `arrears.serve.running` (the stack, a worker, the demo) and `arrears.store.db`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def up() -> None:
     Uses TEMPORAL_ADDRESS / DATABASE_URL instead of starting its own where they are set.
     Applies database migrations and registers the search attributes.
     """
-    from arrears.stack.serve import serve, until_signalled
+    from arrears.serve.running import serve, until_signalled
 
     settings = Settings()
     asyncio.run(until_signalled(lambda stop: serve(settings, stop, with_worker=False)))
@@ -37,7 +37,7 @@ def run(
     """The newcomer's `make run`: the stack, one worker, the sample portfolio imported on a
     fast business clock, and a live summary until Ctrl-C. A second run continues with the
     same data and starts no duplicates."""
-    from arrears.stack.serve import Demo, serve, until_signalled
+    from arrears.serve.running import Demo, serve, until_signalled
 
     settings = Settings()
     if day_seconds <= 0:
@@ -49,7 +49,7 @@ def run(
 
 def worker() -> None:
     """Run a worker (workflows and activities) against the configured Temporal and PostgreSQL."""
-    from arrears.stack.serve import until_signalled
+    from arrears.serve.running import until_signalled
     from arrears.workers import run_worker
 
     settings = Settings()

@@ -111,7 +111,7 @@ async def _start_demo(
 
     from arrears.intake.importer import Importer, open_placements
     from arrears.policies import load_policy
-    from arrears.stack.dashboard import demo_payments, show
+    from arrears.serve.dashboard import demo_payments, show
     from arrears.stack.temporal import connect
     from arrears.store.db import create_pool
 
