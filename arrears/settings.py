@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     ui_port: int = Field(default=8233, ge=1, le=65535)
     pg_port: int = Field(default=55432, ge=1, le=65535)
+    console_host: str = Field(default="127.0.0.1", description="Address the console listens on.")
+    console_port: int = Field(default=8080, ge=1, le=65535, description="The console's port.")
     temporal_retention_days: int = Field(
         default=30,
         ge=1,

@@ -83,6 +83,9 @@ class MoneyPolicy(_Section):
     """POLICY §1."""
 
     currency: str = "CNY"
+    #: How amounts and dates are written for the people who work this profile (a CLDR
+    #: locale such as zh_CN or en_US), and the console's language unless a user chose one.
+    locale: str = "zh_CN"
 
 
 class CyclePolicy(_Section):

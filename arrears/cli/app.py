@@ -18,6 +18,7 @@ import typer
 
 from arrears.cli.archive import archive_command
 from arrears.cli.audit import audit
+from arrears.cli.console import console
 from arrears.cli.import_file import import_
 from arrears.cli.override import override_command, retry_append_command
 from arrears.cli.payments import payments_command
@@ -53,6 +54,7 @@ app.command(name="payments")(payments_command)
 app.command(name="status")(status_command)
 app.command(name="purge")(purge_command)
 app.command(name="archive")(archive_command)
+app.command()(console)
 
 
 _LATER = {

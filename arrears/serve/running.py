@@ -10,6 +10,7 @@ import signal
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,8 @@ async def _serve_worker(settings: Settings, stop: asyncio.Event, demo: Demo | No
     extras: list[asyncio.Future[None]] = []
     if demo is not None and demo.sample is not None:
         extras = await _start_demo(settings, stop, demo)
+    if demo is not None:
+        extras.append(await _start_console(settings, stop))
     _say("Ready. Ctrl-C stops everything that was started.")
     await worker
     await asyncio.gather(*extras)
@@ -136,6 +139,32 @@ async def _start_demo(
     dashboard = asyncio.ensure_future(show(pool, stop, Console()))
     payments = asyncio.ensure_future(demo_payments(client, pool, stop))
     return [asyncio.ensure_future(close_pool_when_done(dashboard, payments))]
+
+
+async def _start_console(settings: Settings, stop: asyncio.Event) -> asyncio.Future[None]:
+    """The web console beside the worker, and one demo user per role the first time
+    (their passwords are printed once: `arrears users set-password` sets new ones)."""
+    from arrears.console.serving import console_url, serve_console
+    from arrears.people.demo import ensure_demo_users
+    from arrears.store.db import create_pool
+
+    pool = await create_pool(settings.db_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            created = await ensure_demo_users(conn, datetime.now(UTC))
+    finally:
+        await pool.close()
+    url = console_url(settings.console_host, settings.console_port)
+    _say(f"Console:    {url}   (Web UI: {settings.ui_url or 'not embedded'})")
+    for user_id, role, password in created:
+        if password is not None:
+            _say(f"  sign in as {user_id} ({role}) with password {password}")
+    if created and all(password is None for _, _, password in created):
+        _say("  demo users exist already (passwords printed on the first run; reset them "
+             "with `arrears users set-password ID --password-stdin`)")  # fmt: skip
+    return asyncio.ensure_future(
+        serve_console(settings, stop, settings.console_host, settings.console_port)
+    )
 
 
 async def _stack_check(settings: Settings) -> dict[str, Any]:

@@ -1,0 +1,9 @@
+"""One module per page, each with its `router`; `ROUTERS` is the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from arrears.console.pages import sign_in
+
+ROUTERS: list[APIRouter] = [sign_in.router]
