@@ -32,14 +32,15 @@ class Services:
     idle_timeout: timedelta = IDLE_TIMEOUT
     #: Set the Secure flag on cookies even for plain http (behind a TLS-ending proxy).
     secure_cookies: bool = False
-    _client: Client | None = field(default=None, repr=False)
+    #: Given (tests, `make run`) or connected on first use.
+    client: Client | None = field(default=None, repr=False)
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def temporal(self) -> Client:
         """The Temporal client; raises `ServiceUnavailable` (one clear line) when down."""
         async with self._connecting:
-            if self._client is None:
+            if self.client is None:
                 from arrears.stack.temporal import connect
 
-                self._client = await connect(self.settings)
-            return self._client
+                self.client = await connect(self.settings)
+            return self.client
