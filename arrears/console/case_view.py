@@ -78,6 +78,9 @@ STAGE_NAMES: Final = (
 )  # fmt: skip
 
 
+_GONE: Final = N_("Temporal no longer has this case's workflow.")
+
+
 class NotACase(ArrearsError):
     """Neither the workflow, the projection nor a placement record knows this case (404)."""
 
@@ -143,6 +146,9 @@ class CasePage:
     overrides: list[asyncpg.Record] = field(default_factory=list)
     personal: ContactData | None = None
     debtor_zone: str | None = None
+    #: Overrides are offered unless the workflow is known to have ended or gone (when
+    #: Temporal is away, the form is shown and sending it says so).
+    steerable: bool = True
 
 
 async def resolve(pool: asyncpg.Pool, given: str) -> str:
@@ -239,7 +245,7 @@ async def _live(services: Services, case_id: str) -> tuple[CaseReading | None, s
         client = await services.temporal()
         return await read_case(client, case_id, services.policy), None, ""
     except NoSuchCase:
-        return None, N_("Temporal no longer has this case's workflow."), ""
+        return None, _GONE, ""
     except ServiceUnavailable as err:
         return None, N_("Temporal cannot be reached or no worker answers."), str(err)
     except ArrearsError as err:
@@ -266,9 +272,11 @@ async def gather(services: Services, case_id: str, page: int, viewer: User) -> C
             shown.standing = standing_of(reading)
             shown.workflow_status = reading.workflow_status
             if reading.workflow_status != "running":
+                shown.steerable = False
                 shown.note = N_("This case's workflow has ended: this is its last state.")
         elif projected is not None:
             shown.standing = projected_standing(projected)
+        shown.steerable = shown.steerable and note != _GONE
         await _read_history(conn, shown, page)
         if placement is not None:
             shown.debtor_zone = placement["zone"]

@@ -66,7 +66,9 @@ async def _page(
     context = {
         "case": shown,
         "installments": schedule(state) if state is not None else [],
-        "forms": override_forms(services, role) if may(role, "override") else [],
+        "forms": override_forms(services, role)
+        if may(role, "override") and shown.steerable
+        else [],
         "kind_names": KIND_NAMES,
         "field_names": FIELD_NAMES,
         "may_audit": may(role, "case_audit"),

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contact import SimulatedProvider
+from arrears.settings import Settings
 from arrears.stack.temporal import ensure_search_attributes
 from arrears.store.events import EventStore
 from arrears.workers import case_activities
@@ -33,7 +34,7 @@ from domain.localtime import zone
 from domain.placement import personal_fields
 from domain.policy import Policy
 from tests.arrears.console.conftest import Console, csrf_token
-from tests.support import wait_until
+from tests.support import free_port, wait_until
 from tests.workflows.conftest import row
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput, CaseView
@@ -366,3 +367,36 @@ async def test_the_case_page_is_in_chinese_for_the_cn_card_profile(
         assert label in page.text
     assert "¥9,240.00" in page.text
     assert "Where it stands" not in page.text
+
+
+async def test_a_closed_case_shows_its_last_state_with_a_note(
+    console: Console, case_id: str, temporal: Client
+) -> None:
+    manager = await in_english(await console.signed_in("manager"))
+    closed = await give(manager, case_id, "close", outcome="written_off", reason="uncollectable")
+    await temporal.get_workflow_handle(case_id).result()
+    shown = await manager.get(f"/cases/{case_id}")
+
+    assert closed.status_code == 200 and "case_closed" in closed.text
+    assert "workflow has ended: this is its last state" in shown.text
+    assert kinds_offered(shown.text) == set()  # a closed case takes no override
+    assert re.search(r"<dt>Outcome</dt><dd>written_off</dd>", shown.text)
+
+
+async def test_without_temporal_the_page_shows_postgresqls_copy_and_overrides_are_unavailable(
+    console: Console, pool: asyncpg.Pool
+) -> None:
+    console.services.settings = Settings(temporal_port=free_port())  # nothing listens there
+    await store_events(pool, "case-PAGED-1", 3)
+    collector = await in_english(await console.signed_in("collector"))
+    page = await collector.get("/cases/case-PAGED-1")
+    response = await collector.post(
+        "/cases/case-PAGED-1/overrides/cease_contact",
+        data={**form_of(page.text, "cease_contact"), "reason": "asked to stop"},
+    )
+
+    assert page.status_code == 200
+    assert "Temporal cannot be reached" in page.text
+    assert seqs_shown(page.text) == [3, 2, 1]
+    assert response.status_code == 503
+    assert [seq for seq, _ in await history(pool, "case-PAGED-1")] == [1, 2, 3]
