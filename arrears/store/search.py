@@ -10,8 +10,8 @@ A term is read as:
 - a case id when it starts with `case-`;
 - digits (spaces, dashes, dots, brackets and a leading `+` allowed): an account id, or a
   phone number when it has at least `MIN_PHONE_DIGITS` digits: the debtor's mobile, home
-  or work phone whose digits end with the term's (so `138 0000 0000` finds
-  `+86 13800000000`);
+  or work phone when the digits of one end with the other's (so `138 0000 0000` finds
+  `+86 13800000000`, and `+86 139...` finds `139...`);
 - anything else of at least two characters: a part of the debtor's name.
 """
 
@@ -72,11 +72,14 @@ async def search(conn: Conn, term: str) -> list[Found]:
         matched = "'account'"
         args = [digits]
         if len(digits) >= MIN_PHONE_DIGITS:
-            # Digits of each of the debtor's phones, compared at their end (a country
-            # code or trunk prefix on either side does not matter).
-            phones = " OR ".join(
-                f"regexp_replace(r.personal->>'{line}', '\\D', '', 'g') LIKE '%' || $1"
-                for line in ("mobile", "home_phone", "work_phone")
+            # Digits of each of the debtor's phones, compared at their end: a country
+            # code or trunk prefix on either side (+86, 0) does not matter.
+            phones = (
+                "EXISTS (SELECT FROM unnest(ARRAY[r.personal->>'mobile',"
+                " r.personal->>'home_phone', r.personal->>'work_phone']) AS p(v),"
+                " regexp_replace(p.v, '\\D', '', 'g') AS d(digits)"
+                f" WHERE length(d.digits) >= {MIN_PHONE_DIGITS}"
+                " AND (d.digits LIKE '%' || $1 OR $1 LIKE '%' || d.digits))"
             )
             where = f"r.account_id = $1 OR ({phones})"
             matched = "CASE WHEN r.account_id = $1 THEN 'account' ELSE 'phone' END"
