@@ -400,3 +400,25 @@ async def test_without_temporal_the_page_shows_postgresqls_copy_and_overrides_ar
     assert seqs_shown(page.text) == [3, 2, 1]
     assert response.status_code == 503
     assert [seq for seq, _ in await history(pool, "case-PAGED-1")] == [1, 2, 3]
+
+
+async def test_the_contact_attempts_show_channel_target_outcome_and_the_debtors_local_time(
+    console: Console, case_id: str, pool: asyncpg.Pool
+) -> None:
+    attempts = await pool.fetch(
+        "SELECT channel, target, outcome FROM contact_attempts WHERE case_id = $1"
+        " ORDER BY seq DESC",
+        case_id,
+    )
+    collector = await in_english(await console.signed_in("collector"))
+    page = await collector.get(f"/cases/{case_id}")
+    shown = re.search(r'data-testid="contacts".*?</section>', page.text, re.S)
+
+    assert attempts and shown
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(\w+)</td><td>(\w+).*?</td><td>(\w+)</td>",
+                      shown.group(0), re.S)  # fmt: skip
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        (a["channel"], a["target"], a["outcome"]) for a in attempts
+    ]
+    # opened at 10:00 in Shanghai, the debtor's zone too: the same clock time both ways
+    assert all("debtor's time 2026-03-02 10:" in r[0] for r in rows)
