@@ -101,11 +101,11 @@ async def audit_page(
         overrides = await override_log(
             conn, _override_filter(request, f), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
-        window = {"actor": f.actor, "since": start, "until": end}
         views = await list_views(
-            conn, **window, limit=PAGE_SIZE, offset=(views_page - 1) * PAGE_SIZE
-        )
-        views_total = await count_views(conn, **window)
+            conn, actor=f.actor, since=start, until=end, limit=PAGE_SIZE,
+            offset=(views_page - 1) * PAGE_SIZE,
+        )  # fmt: skip
+        views_total = await count_views(conn, actor=f.actor, since=start, until=end)
     return render(request, "audit.html", {
         "filters": f, "kinds": sorted(KINDS), "overrides": overrides, "page": page,
         "views": views, "views_total": views_total, "views_page": views_page,
