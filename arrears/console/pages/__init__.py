@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from arrears.console.pages import sign_in
+from arrears.console.pages import book, search, sign_in, worklists
 
-ROUTERS: list[APIRouter] = [sign_in.router]
+ROUTERS: list[APIRouter] = [sign_in.router, book.router, worklists.router, search.router]
