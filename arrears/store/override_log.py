@@ -8,14 +8,13 @@ its export hold no personal data beyond what the actor typed as a reason.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
+from arrears.store.csv_export import csv_text
 from arrears.store.db import Conn
 
 MAX_EXPORT: Final = 100_000
@@ -97,22 +96,15 @@ CSV_HEADER: Final = [field.name for field in fields(OverrideRow)]
 
 
 def override_csv(rows: Iterable[OverrideRow]) -> str:
-    """The rows as CSV with a header; times in ISO 8601 with their offset, args as JSON.
-    Cells starting with a formula character are prefixed with `'` so a spreadsheet shows
-    a typed reason as text instead of running it."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        writer.writerow(
+    """The rows as CSV with a header (`csv_export`: formula-safe cells, ISO times), the
+    override's arguments as JSON."""
+    return csv_text(
+        CSV_HEADER,
+        (
             [
-                row.at.isoformat(), row.case_id, row.seq, row.kind, row.actor_id, row.role,
-                "true" if row.applied else "false", _cell(row.reason), _cell(row.message or ""),
-                json.dumps(row.args, sort_keys=True, ensure_ascii=False),
+                row.at, row.case_id, row.seq, row.kind, row.actor_id, row.role, row.applied,
+                row.reason, row.message, json.dumps(row.args, sort_keys=True, ensure_ascii=False),
             ]
-        )  # fmt: skip
-    return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+            for row in rows
+        ),
+    )  # fmt: skip
