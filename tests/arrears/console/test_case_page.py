@@ -273,15 +273,18 @@ async def test_an_auditor_sees_masked_contact_data_and_every_view_is_logged(
     assert MOBILE not in masked.text and DEBTOR_NAME not in masked.text
     assert MOBILE in whole.text and DEBTOR_NAME in whole.text
     assert await access_log(pool, case_id) == [
-        ("t-auditor", "contact data (masked)"),
-        ("t-supervisor", "contact data"),
+        ("t-auditor", "auditor", "contact data (masked)"),
+        ("t-supervisor", "supervisor", "contact data"),
     ]
 
 
-async def access_log(pool: asyncpg.Pool, case_id: str) -> list[tuple[str, str]]:
-    from arrears.people.access_log import VIEWS
-
-    return [(who, what) for who, case, what, _ in VIEWS if case == case_id]
+async def access_log(pool: asyncpg.Pool, case_id: str) -> list[tuple[str, str, str]]:
+    """Who was shown what of the case, oldest first, from the access log's table."""
+    rows = await pool.fetch(
+        "SELECT user_id, role, what FROM personal_data_views WHERE case_id = $1 ORDER BY id",
+        case_id,
+    )
+    return [(r["user_id"], r["role"], r["what"]) for r in rows]
 
 
 # --- the audit -----------------------------------------------------------------------------
