@@ -52,6 +52,9 @@ def phone_digits(value: str) -> str:
     return _NON_DIGITS.sub("", value)
 
 
+#: A phone's digits reversed, as migration 0010 indexes them (':' sorts right after '9').
+_REVERSED = "(reverse(regexp_replace(r.personal->>'{line}', '\\D', '', 'g')) COLLATE \"C\")"
+
 _SELECT = (
     "SELECT r.case_id, r.account_id, {matched} AS matched, c.stage, c.bucket, c.balance,"
     " c.outcome FROM placement_records r LEFT JOIN cases c USING (case_id) WHERE {where}"
@@ -62,6 +65,7 @@ _SELECT = (
 async def search(conn: Conn, term: str) -> list[Found]:
     """The cases the term finds (open cases first), at most LIMIT."""
     term = term.strip()
+    args: list[object]
     if term.startswith("case-"):
         where, args, matched = "r.case_id = $1", [term], "'case'"
     elif _PHONE_CHARS.match(term):
@@ -72,16 +76,20 @@ async def search(conn: Conn, term: str) -> list[Found]:
         matched = "'account'"
         args = [digits]
         if len(digits) >= MIN_PHONE_DIGITS:
-            # Digits of each of the debtor's phones, compared at their end: a country
-            # code or trunk prefix on either side (+86, 0) does not matter.
-            phones = (
-                "EXISTS (SELECT FROM unnest(ARRAY[r.personal->>'mobile',"
-                " r.personal->>'home_phone', r.personal->>'work_phone']) AS p(v),"
-                " regexp_replace(p.v, '\\D', '', 'g') AS d(digits)"
-                f" WHERE length(d.digits) >= {MIN_PHONE_DIGITS}"
-                " AND (d.digits LIKE '%' || $1 OR $1 LIKE '%' || d.digits))"
+            # Each phone's digits reversed (indexed, migration 0010): a number ending
+            # with the term's digits is a prefix range from $2; a number the term ends
+            # with (the term carries a +86 or trunk prefix) is one of the term's own
+            # reversed prefixes, $3. So a country code on either side does not matter.
+            reversed_digits = digits[::-1]
+            args += [reversed_digits, [reversed_digits[:k] for k in
+                                       range(MIN_PHONE_DIGITS, len(digits) + 1)]]  # fmt: skip
+            phones = " OR ".join(
+                "({d} >= $2::text AND {d} < $2::text || ':' OR {d} = ANY($3::text[]))".format(
+                    d=_REVERSED.format(line=line)
+                )
+                for line in ("mobile", "home_phone", "work_phone")
             )
-            where = f"r.account_id = $1 OR ({phones})"
+            where = f"r.account_id = $1 OR (r.personal IS NOT NULL AND ({phones}))"
             matched = "CASE WHEN r.account_id = $1 THEN 'account' ELSE 'phone' END"
     else:
         if len(term) < MIN_NAME_CHARS:
