@@ -391,10 +391,11 @@ async def test_a_case_that_is_not_an_account_id_is_exit_code_2(stack: Stack) -> 
 
 async def updates_in_history(stack: Stack, case_id: str) -> int:
     handle = stack.client.get_workflow_handle(case_id)
-    return sum(
+    accepted = [
         event.HasField("workflow_execution_update_accepted_event_attributes")
         async for event in handle.fetch_history_events()
-    )
+    ]
+    return sum(accepted)
 
 
 async def test_an_override_or_retry_by_someone_who_is_not_an_active_user_is_exit_2_and_not_sent(
