@@ -4,7 +4,9 @@ update (README "The case workflow"; POLICY §6).
 The command line is checked here first, so that a malformed value is one line and exit 2
 before anything is sent: an action that is not an override kind, an option the action
 does not take, a missing option, an amount with a fraction of a cent, a date that is not
-YYYY-MM-DD, a role, stage, milestone or outcome that does not exist. What only the case
+YYYY-MM-DD, a role, stage, milestone or outcome that does not exist. Then the actor: an
+active user (`arrears users`) whose stored role covers the one claimed (a manager may act
+as a supervisor, not the reverse), else exit 2 and nothing is sent. What only the case
 can judge (authority, limits, the case's state) is judged by the workflow's update
 validator: a refusal is `arrears: rejected: <rule>: <message>` and exit 1, and leaves no
 trace in the case. On success the events the override caused are printed, one a line.
@@ -41,8 +43,11 @@ from arrears.cases.client import (
     temporal_errors,
 )
 from arrears.errors import ArrearsError, ServiceUnavailable, UsageError
+from arrears.people.commands import on_database
+from arrears.people.users import check_actor
 from arrears.settings import Settings
 from domain.commands import Override
+from domain.events import Actor
 from domain.money import parse_amount
 from workflows.case_io import OverrideRequest, OverrideResult, RetryAppend
 from workflows.case_views import OUTCOME
@@ -174,6 +179,12 @@ def build_override(
         raise UsageError(f"{option(field)}: {first['msg'][:1].lower()}{first['msg'][1:]}") from None
 
 
+async def require_actor(db_url: str, actor: Actor) -> None:
+    """The override's actor is an active user who may act in the claimed role; exit 2
+    saying why not (asked before Temporal, so nothing is sent)."""
+    await on_database(lambda conn: check_actor(conn, actor.id, actor.role), db_url)
+
+
 def new_request_id() -> str:
     """One id per override a person gives (per invocation): the update's id in Temporal
     and `OverrideRequest.id` in the case, so that sent twice it is applied once."""
@@ -277,6 +288,7 @@ async def _run(
 ) -> list[str]:
     from arrears.stack.temporal import connect
 
+    await require_actor(settings.db_url, override.actor)
     client = await connect(settings)
     case_id = await latest_episode(given, case_id, settings.db_url)
     result = await send_override(client, case_id, override, request_id=request_id)
@@ -310,6 +322,7 @@ async def _retry_append(case_id: str, request: RetryAppend) -> None:
     from arrears.stack.temporal import connect
 
     settings = Settings()
+    await require_actor(settings.db_url, request.actor)
     client = await connect(settings)
     handle = client.get_workflow_handle(case_id)
     with temporal_errors(case_id):

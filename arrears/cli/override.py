@@ -15,7 +15,7 @@ from workflows.case_io import RetryAppend
 
 def retry_append_command(
     case: Annotated[str, typer.Argument(help="Account id, or case id (case-<account_id>).")],
-    actor: Annotated[str, typer.Option(help="Id of the supervisor or manager.")],
+    actor: Annotated[str, typer.Option(help="Id of a supervisor or manager user.")],
     role: Annotated[str, typer.Option(help="supervisor or manager.")],
     reason: Annotated[str, typer.Option(help="What was found in the store, and done.")],
 ) -> None:
@@ -48,7 +48,7 @@ def override_command(
             "package-placement, recall, legal-milestone or close."
         ),
     ],
-    actor: Annotated[_Text, typer.Option(help="Id of who gives it (never a name).")] = None,
+    actor: Annotated[_Text, typer.Option(help="Id of the user who gives it.")] = None,
     role: Annotated[_Text, typer.Option(help="collector, supervisor, manager or auditor.")] = None,
     reason: Annotated[_Text, typer.Option(help="Why (recorded with the override).")] = None,
     amount: Annotated[_Text, typer.Option(help="promise-to-pay, waiver, settlement.")] = None,
@@ -66,7 +66,8 @@ def override_command(
         _Text, typer.Option("--id", help="Sent again with the same id: applied once.")
     ] = None,
 ) -> None:
-    """Send a supervisor override to a running case; print the events it caused."""
+    """Send a supervisor override to a running case; print the events it caused. `--actor`
+    must be an active user (`arrears users`) whose role covers `--role`."""
     from arrears.cases.override import run_override
 
     options = {

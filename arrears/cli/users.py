@@ -12,7 +12,9 @@ users = typer.Typer(
     no_args_is_help=True,
 )
 
-_Id = Annotated[str, typer.Argument(metavar="ID", help="The user's id, e.g. s-2 (never a person's name).")]
+_Id = Annotated[
+    str, typer.Argument(metavar="ID", help="The user's id, e.g. s-2 (never a person's name).")
+]
 _PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password (one line) from stdin.")
 ]

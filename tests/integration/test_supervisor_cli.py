@@ -6,6 +6,9 @@ business clock that starts at 10:00 bank time on 2026-03-02 and runs at 24x real
 after the contact attempt made when a case opens, nothing is due before 08:00 the next
 business day (about 55 minutes away), so the business date stays 2026-03-02 and a case
 changes only when a test changes it. Every override kind gets a case of its own.
+
+`--actor` must name an active user whose role covers `--role`: the module adds one user
+per role (`<role>-7`, as `given_by` names them) before any test runs.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from arrears.intake.csv_forms import placement_row
+from arrears.people.users import add_user, disable_user
 from domain.commands import Override
 from domain.intake import open_case
 from domain.localtime import zone
@@ -46,9 +50,19 @@ DEBTOR_NAME = "Zhang Sanfeng"
 MOBILE = "+8613912345678"
 OVERRIDE = TypeAdapter[Any](Override)
 RUN = str(uuid.uuid4().int)[:8]  # account ids of this module's run (the stack is fresh)
+ROLES = ("collector", "supervisor", "manager", "auditor")
+PASSWORD = "a password nobody types here"
 
 
-# --- the stack and its cases ---------------------------------------------------------------
+# --- the stack, its users and its cases -----------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def users(stack: Stack) -> None:
+    """One active user per role, `<role>-7`: the actors `given_by` names."""
+    async with stack.pool.acquire() as conn:
+        for role in ROLES:
+            await add_user(conn, f"{role}-7", role, None, PASSWORD, datetime.now(ORIGIN.tzinfo))
 
 
 def account(name: str) -> str:
@@ -370,6 +384,58 @@ async def test_a_case_that_is_not_an_account_id_is_exit_code_2(stack: Stack) -> 
         code, _, err = await stack.arrears(*command)
         assert code == 2, err
         assert err.startswith("arrears: CASE is neither an account id nor a case id"), err
+
+
+# --- the actor is a user: unknown, disabled or over-claimed actors send nothing -------------
+
+
+async def updates_in_history(stack: Stack, case_id: str) -> int:
+    handle = stack.client.get_workflow_handle(case_id)
+    accepted = [
+        event.HasField("workflow_execution_update_accepted_event_attributes")
+        async for event in handle.fetch_history_events()
+    ]
+    return sum(accepted)
+
+
+async def test_an_override_or_retry_by_someone_who_is_not_an_active_user_is_exit_2_and_not_sent(
+    stack: Stack,
+) -> None:
+    case_id = await start_case(stack, "actors")
+    async with stack.pool.acquire() as conn:
+        await add_user(conn, "s-left", "supervisor", None, PASSWORD, datetime.now(ORIGIN.tzinfo))
+        await disable_user(conn, "s-left", datetime.now(ORIGIN.tzinfo))
+    before, updates = await stack.state(case_id), await updates_in_history(stack, case_id)
+    attempts = {  # the reason given, and who claims which role
+        "'nobody-9' is not a user": ("nobody-9", "collector"),
+        "'s-left' is disabled": ("s-left", "supervisor"),
+        "above collector-7's role (collector)": ("collector-7", "supervisor"),
+        "above supervisor-7's role (supervisor)": ("supervisor-7", "manager"),
+        "above manager-7's role (manager)": ("manager-7", "auditor"),
+    }
+    for message, (actor, role) in attempts.items():
+        who = ("--actor", actor, "--role", role, "--reason", "asked on the phone")
+        for command in (
+            ("override", case_id, "cease-contact", *who),
+            ("retry-append", case_id, *who),
+        ):
+            code, out, err = await stack.arrears(*command)
+            assert code == 2, (command, out, err)
+            assert out == "" and len(err.strip().splitlines()) == 1, err
+            assert message in err, err
+
+    assert await stack.state(case_id) == before
+    assert await updates_in_history(stack, case_id) == updates
+
+
+async def test_a_manager_may_act_in_a_role_below_their_own(stack: Stack) -> None:
+    case_id = await start_case(stack, "lower-role")
+    code, out, err = await stack.arrears(
+        "override", case_id, "cease-contact", "--actor", "manager-7", "--role", "collector",
+        "--reason", "written request",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "actor=manager-7 (collector)" in out
 
 
 async def test_without_temporal_every_supervisor_command_is_exit_code_3(

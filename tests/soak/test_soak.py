@@ -21,10 +21,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from temporalio.client import Client
 
 from arrears.intake.sample import write_sample
+from arrears.people.users import add_user
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from tests.integration.conftest import ArrearsProcess, StackEnv, run_arrears, start_arrears
@@ -206,7 +208,13 @@ async def _send_override(soak: Soak, sent: tuple[str, ...]) -> tuple[str, int]:
 
 
 async def _override_twice(soak: Soak, case_id: str) -> dict[str, Any]:
-    """One waiver sent twice with one id: the second answers the first's events."""
+    """One waiver sent twice with one id: the second answers the first's events. Its
+    actor, `s-soak`, is a supervisor added as a user first (`--actor` must be one)."""
+    conn = await asyncpg.connect(soak.book.url, timeout=10)
+    try:
+        await add_user(conn, "s-soak", "supervisor", None, "soak supervisor pw", datetime.now(UTC))
+    finally:
+        await conn.close()
     request = f"soak-{uuid.uuid4().hex}"
     sent = (
         "override", case_id, "waiver", "--amount", "1.00", "--actor", "s-soak",
