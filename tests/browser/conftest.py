@@ -292,9 +292,11 @@ class Person:
         await self.page.get_by_test_id("sign-out").click()
         await expect(self.page.locator('form[action="/login"]')).to_be_visible()
 
-    async def screenshot(self, name: str) -> None:
-        """docs/screenshots/NAME.png (the README shows them), in English; `.zh_CN` added
-        for Chinese."""
+    async def screenshot(self, name: str, *, chinese_too: bool = False) -> None:
+        """docs/screenshots/NAME.png for the README, taken in the English run; with
+        `chinese_too` also NAME.zh_CN.png in the Chinese one."""
+        if self.language != "en" and not chinese_too:
+            return
         suffix = "" if self.language == "en" else f".{self.language}"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=SCREENSHOTS / f"{name}{suffix}.png", full_page=True)
