@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from arrears.cases.override import OverrideRefused, send_override
 from arrears.intake.sample import COLUMNS, sample_rows
@@ -41,11 +42,6 @@ from domain.policy import Policy
 from tests.integration.conftest import ArrearsProcess, Stack, start_arrears
 from tests.integration.conftest import stack as stack  # the module's stack, reused
 from tests.support import free_port, wait_until
-
-try:
-    from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
-except ImportError:  # pragma: no cover - the dev extra installs it
-    async_playwright = None  # type: ignore[assignment]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "browser tests only 9f2c"
@@ -86,13 +82,13 @@ def chromium_executable() -> str | None:
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
     """Debian's Chromium; missing: skip with the reason, or fail under `CI=true`."""
-    found = chromium_executable() if async_playwright is not None else None
+    found = chromium_executable()
     if found is not None:
         return found
     reason = (
         "no Chromium for the browser tests: install Debian's package "
-        "(`apt-get install -y chromium`, giving /usr/bin/chromium) and the dev extra "
-        "(pytest-playwright); `playwright install` is not used"
+        "(`apt-get install -y chromium`, giving /usr/bin/chromium); the tests never "
+        "download one with `playwright install`"
     )
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true: the browser tests must run, but {reason}", pytrace=False)
