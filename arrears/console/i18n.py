@@ -60,7 +60,7 @@ def translations(language: Language) -> NullTranslations:
         with path.open("rb") as po:
             for message in read_po(po, locale=language):
                 if message.id and message.string:
-                    merged[message.id] = message.string
+                    merged.add(message.id, message.string)
     buffer = io.BytesIO()
     write_mo(buffer, merged)
     buffer.seek(0)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Final
 
+from arrears.console.i18n import N_
 from domain.policy import Role
 
 ROLES: Final[tuple[Role, ...]] = ("collector", "supervisor", "manager", "auditor")
+#: The role names as the pages show them (translated there).
+ROLE_NAMES: Final = (N_("collector"), N_("supervisor"), N_("manager"), N_("auditor"))
 _STAFF: Final = frozenset({"collector", "supervisor", "manager"})
 
 #: page or action -> the roles that may use it.

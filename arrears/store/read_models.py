@@ -15,6 +15,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from arrears.store.db import Conn
+from arrears.store.worklist_model import project_worklist
 from domain.events import Event
 
 
@@ -40,7 +41,8 @@ class CaseSummary(BaseModel):
 
 async def project_event(conn: Conn, case_id: str, event: Event) -> None:
     """The per-event read models (contact attempts, placements, commissions, overrides,
-    payments); `ON CONFLICT DO NOTHING` keeps them idempotent like the events.
+    payments, and the case's worklist row: `worklist_model`); `ON CONFLICT DO NOTHING`
+    keeps them idempotent like the events.
 
     Long on purpose: it is a table, one event type and its one statement a row, read
     (and checked against the migrations) best side by side."""
@@ -84,15 +86,20 @@ async def project_event(conn: Conn, case_id: str, event: Event) -> None:
                 getattr(event, "message", None), event.at,
             )  # fmt: skip
         case "payment_received":
+            # Its stage and agency are the case's when it came in (case_worklist is
+            # projected from the earlier events already): recovery by stage and agency.
             await conn.execute(
                 "INSERT INTO payments (case_id, seq, reference, amount, to_fees, to_interest,"
-                " to_principal, unapplied, paid_on) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                " to_principal, unapplied, paid_on, stage, agency)"
+                " SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9, w.stage, w.agency"
+                " FROM (SELECT) one LEFT JOIN case_worklist w ON w.case_id = $1"
                 " ON CONFLICT DO NOTHING",
                 case_id, event.seq, event.reference, event.amount, event.to_fees,
                 event.to_interest, event.to_principal, event.unapplied, event.paid_on,
             )  # fmt: skip
         case _:
             pass
+    await project_worklist(conn, case_id, event)
 
 
 async def project_case(conn: Conn, case_id: str, s: CaseSummary, last_seq: int) -> None:

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from arrears.console.pages import sign_in
+from arrears.console.pages import audit, sign_in
 
-ROUTERS: list[APIRouter] = [sign_in.router]
+ROUTERS: list[APIRouter] = [sign_in.router, audit.router]

@@ -1,0 +1,68 @@
+"""Small books for the read-side tests: a case's story told event by event (the domain's
+own event types), stored through the real `EventStore` with the `cases` row a worker
+would write, so every read model is the one production code projects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from arrears.store.events import EventStore
+from arrears.store.read_models import CaseSummary
+from domain.events import Event, PaymentReceived
+from tests.stored_cases import opened_event
+
+#: 12:00 in Shanghai on 2026-06-10: "now" for the read-side tests.
+NOW = datetime(2026, 6, 10, 4, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+class Story:
+    """One case: `then(EventType, at, **fields)` adds an event with the next seq; the
+    summary fields (stage, bucket, balance ...) are what the `cases` row will say."""
+
+    def __init__(
+        self,
+        account_id: str,
+        *,
+        opened_at: datetime = NOW - timedelta(days=10),
+        stage: str = "phone",
+        bucket: str = "M1",
+        dpd: int = 40,
+        balance: str = "1000.00",
+        agency: str | None = None,
+        outcome: str | None = None,
+        policy: str = "cn-card",
+    ) -> None:
+        self.case_id = f"case-{account_id}"
+        self.events: list[Event] = [opened_event(1, opened_at, account_id)]
+        self.summary = CaseSummary(
+            account_id=account_id, policy=policy, stage=stage, bucket=bucket, dpd=dpd,
+            principal=Decimal(balance), interest=Decimal("0.00"), fees=Decimal("0.00"),
+            agency=agency, hand="first" if agency else None, holds=[], charged_off=False,
+            outcome=outcome, opened_at=opened_at, as_of=opened_at,
+        )  # fmt: skip
+
+    def then(self, event_type: type[Any], at: datetime, **fields: Any) -> Story:
+        self.events.append(event_type(seq=len(self.events) + 1, at=at, **fields))
+        return self
+
+    def paid(self, at: datetime, amount: str, unapplied: str = "0.00") -> Story:
+        money = Decimal(amount)
+        applied = money - Decimal(unapplied)
+        return self.then(
+            PaymentReceived, at, reference=f"P{len(self.events) + 1}-{self.case_id}",
+            amount=money, to_fees=Decimal("0.00"), to_interest=Decimal("0.00"),
+            to_principal=applied, unapplied=Decimal(unapplied), paid_on=at.date(),
+        )  # fmt: skip
+
+    async def store(self, pool: asyncpg.Pool) -> str:
+        await EventStore(pool).append(self.case_id, self.events, self.summary)
+        return self.case_id
+
+
+async def store_all(pool: asyncpg.Pool, *stories: Story) -> list[str]:
+    return [await story.store(pool) for story in stories]
