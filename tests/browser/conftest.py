@@ -182,8 +182,10 @@ async def cases(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Cases
     today = datetime.now(UTC).date()
     fast = _rows(81, 2, today=today, balance="8000.00")
     frozen = _rows(82, 4, today=today, balance="12000.00")
-    await _import(stack, _placement_file(folder / "fast.csv", fast), FAST_DAY_SECONDS)
-    await _import(stack, _placement_file(folder / "frozen.csv", frozen), FROZEN_DAY_SECONDS)
+    await asyncio.gather(
+        _import(stack, _placement_file(folder / "fast.csv", fast), FAST_DAY_SECONDS),
+        _import(stack, _placement_file(folder / "frozen.csv", frozen), FROZEN_DAY_SECONDS),
+    )
     case_of = {row["account_id"]: f"case-{row['account_id']}" for row in fast + frozen}
     broken = {lang: case_of[row["account_id"]] for lang, row in zip(LANGUAGES, fast, strict=True)}
     await asyncio.gather(*(_break_a_promise(stack, case_id) for case_id in broken.values()))

@@ -22,7 +22,7 @@ from tests.browser.conftest import SignIn, Site
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 #: The worklist of promises due today and broken (`/worklists/{name}`).
-BROKEN_PROMISES = "promises"
+BROKEN_PROMISES = "promises_broken"
 
 
 def override_form(page: Page, kind: str) -> Locator:
@@ -117,7 +117,7 @@ async def test_an_auditor_sees_masked_contact_data_and_audits_the_case(
     auditor = await person("auditor")
     page = auditor.page
     await expect(page).to_have_url(re.compile(r"/audit$"))  # the auditor's first screen
-    await expect(page.get_by_test_id("overrides")).to_be_visible()
+    await expect(page.get_by_test_id("override-log")).to_be_visible()
 
     await auditor.open(f"/cases/{site.cases.frozen}")
     contact = page.get_by_test_id("contact-data")
