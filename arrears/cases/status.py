@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -166,9 +167,20 @@ async def _last_contacts(pool: asyncpg.Pool, case_id: str, bank_tz: str) -> list
     ]
 
 
-async def case_status(
-    client: Client, pool: asyncpg.Pool, case_id: str, policy: Policy
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CaseReading:
+    """What a case says about itself right now: the workflow's `state` query, its search
+    attributes (bucket and DPD as the worklists see them) and its workflow status. Read
+    by `arrears status CASE` and by the console's case page, so both show the same."""
+
+    view: CaseView
+    attributes: dict[str, Any]
+    workflow_status: str
+
+
+async def read_case(client: Client, case_id: str, policy: Policy) -> CaseReading:
+    """The case as its workflow has it; `NoSuchCase` (exit 1) or `ServiceUnavailable`
+    (exit 3: no server, or no worker to answer the query) otherwise."""
     handle = client.get_workflow_handle(case_id)
     with temporal_errors(case_id):
         description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
@@ -185,9 +197,16 @@ async def case_status(
     if attributes["bucket"] is None:
         attributes["bucket"] = bucket_label(view.state.bucket, policy.delinquency.top_bucket)
     status = description.status.name.lower() if description.status else "unknown"
+    return CaseReading(view=view, attributes=attributes, workflow_status=status)
+
+
+async def case_status(
+    client: Client, pool: asyncpg.Pool, case_id: str, policy: Policy
+) -> dict[str, Any]:
+    reading = await read_case(client, case_id, policy)
     tz = policy.cycle.bank_timezone
     contacts = await _last_contacts(pool, case_id, tz)
-    return case_json(view, attributes, status, contacts, tz)
+    return case_json(reading.view, reading.attributes, reading.workflow_status, contacts, tz)
 
 
 def render_case(data: dict[str, Any]) -> Group:

@@ -26,6 +26,7 @@ from arrears.cli.purge import purge_command
 from arrears.cli.serve import migrate, run, up, worker
 from arrears.cli.simulate import simulate
 from arrears.cli.status import status_command
+from arrears.cli.users import users
 from arrears.errors import ArrearsError, NotYetAvailable
 from arrears.logs import configure_logging
 from arrears.settings import load_settings
@@ -55,6 +56,7 @@ app.command(name="status")(status_command)
 app.command(name="purge")(purge_command)
 app.command(name="archive")(archive_command)
 app.command()(console)
+app.add_typer(users)
 
 
 _LATER = {

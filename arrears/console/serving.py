@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
+from collections.abc import Iterator
 
 import uvicorn
 
 from arrears.console.app import create_app
-from arrears.errors import ServiceUnavailable, UsageError
+from arrears.errors import UsageError
 from arrears.settings import Settings
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own SIGINT/SIGTERM handlers: `until_signalled` owns them, so
+    Ctrl-C stops the console, the worker and the stack together, in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def console_url(host: str, port: int) -> str:
@@ -25,8 +34,7 @@ async def serve_console(settings: Settings, stop: asyncio.Event, host: str, port
         create_app(settings), host=host, port=port, log_config=None, access_log=False,
         lifespan="on", server_header=False, proxy_headers=True,
     )  # fmt: skip
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _Server(config)
     task = asyncio.ensure_future(server.serve())
     stopper = asyncio.ensure_future(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -34,11 +42,9 @@ async def serve_console(settings: Settings, stop: asyncio.Event, host: str, port
     stopper.cancel()
     try:
         await task
-    except SystemExit:  # uvicorn exits when it cannot bind or start the app
-        raise UsageError(f"the console could not listen on {host}:{port}") from None
-    except OSError as err:
-        if err.errno == errno.EADDRINUSE:
-            raise UsageError(f"port {port} on {host} is in use: pick --port") from None
-        raise ServiceUnavailable(f"the console could not start: {err}") from None
+    except SystemExit:  # uvicorn logs the cause and exits when it cannot bind or start
+        raise UsageError(
+            f"the console could not listen on {host}:{port} (in use? pick --port)"
+        ) from None
     with contextlib.suppress(asyncio.CancelledError):
         await stopper

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from arrears.console.pages import audit, sign_in
+from arrears.console.pages import audit, book, case, search, sign_in, worklists
 
-ROUTERS: list[APIRouter] = [sign_in.router, audit.router]
+ROUTERS: list[APIRouter] = [
+    sign_in.router,
+    book.router,
+    worklists.router,
+    search.router,
+    case.router,
+    audit.router,
+]

@@ -21,7 +21,8 @@ from arrears.cases.override import KINDS
 from arrears.console.auth import allowed, services_of
 from arrears.console.i18n import N_
 from arrears.console.rendering import render
-from arrears.people.access_log import count_views, list_views
+from arrears.people.access_log import MAX_LIMIT as VIEWS_LIMIT
+from arrears.people.access_log import PersonalDataView, count_views, list_views
 from arrears.people.sessions import SignedIn
 from arrears.store.csv_export import csv_text
 from arrears.store.override_log import (
@@ -101,11 +102,11 @@ async def audit_page(
         overrides = await override_log(
             conn, _override_filter(request, f), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
-        window = {"actor": f.actor, "since": start, "until": end}
         views = await list_views(
-            conn, **window, limit=PAGE_SIZE, offset=(views_page - 1) * PAGE_SIZE
-        )
-        views_total = await count_views(conn, **window)
+            conn, actor=f.actor, since=start, until=end, limit=PAGE_SIZE,
+            offset=(views_page - 1) * PAGE_SIZE,
+        )  # fmt: skip
+        views_total = await count_views(conn, actor=f.actor, since=start, until=end)
     return render(request, "audit.html", {
         "filters": f, "kinds": sorted(KINDS), "overrides": overrides, "page": page,
         "views": views, "views_total": views_total, "views_page": views_page,
@@ -131,7 +132,14 @@ async def overrides_csv(request: Request, who: Auditor, f: AuditFilters) -> Resp
 @router.get("/audit/views.csv")
 async def views_csv(request: Request, who: Auditor, f: AuditFilters) -> Response:
     start, end = f.window(services_of(request).policy.cycle.bank_timezone)
+    views: list[PersonalDataView] = []
     async with services_of(request).pool.acquire() as conn:
-        views = await list_views(conn, actor=f.actor, since=start, until=end, limit=MAX_EXPORT)
+        while len(views) < MAX_EXPORT:  # the log is read a page at a time
+            page = await list_views(
+                conn, actor=f.actor, since=start, until=end, limit=VIEWS_LIMIT, offset=len(views)
+            )
+            views += page
+            if len(page) < VIEWS_LIMIT:
+                break
     rows = ([v.viewed_at, v.user_id, v.role, v.case_id, v.what] for v in views)
     return _download(csv_text(VIEWS_HEADER, rows), "personal-data-views.csv")
