@@ -317,6 +317,9 @@ async def person(
             viewport={"width": 1280, "height": 860}, locale="zh-CN" if language != "en" else "en"
         )
         context.set_default_timeout(15_000)
+        # Before signing in, the console speaks the language of this cookie (else the
+        # profile's): the sign-in page in the test's language too.
+        await context.add_cookies([{"name": "arrears_lang", "value": language, "url": site.url}])
         contexts.append(context)
         someone = Person(page=await context.new_page(), site=site, language=language)
         await someone.sign_in(role)
