@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test soak lint typecheck check bench clean
+.PHONY: run test soak screenshots lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 ## its figures go to soak-report.json (docs/RELIABILITY.md). `make test` runs a short one.
 soak: $(STAMP)
 	ARREARS_SOAK=full ARREARS_SOAK_REPORT=$(CURDIR)/soak-report.json $(BIN)/pytest -m soak -s tests/soak
+
+## make screenshots: the browser tests, saving the README's pictures to docs/screenshots/.
+screenshots: $(STAMP)
+	ARREARS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -m browser tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,6 +22,7 @@ import csv
 import os
 import shutil
 import signal
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -43,7 +44,11 @@ from tests.integration.conftest import ArrearsProcess, Stack, start_arrears
 from tests.integration.conftest import stack as stack  # the module's stack, reused
 from tests.support import free_port, wait_until
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: Where the screenshots go: the README's (docs/screenshots/) only when asked for with
+#: `make screenshots` (ARREARS_SCREENSHOTS), so that `make test` leaves the tree as it was.
+SCREENSHOTS = Path(
+    os.environ.get("ARREARS_SCREENSHOTS") or Path(tempfile.gettempdir()) / "arrears-screenshots"
+)
 PASSWORD = "browser tests only 9f2c"
 LANGUAGES = ("en", "zh_CN")
 #: The value of <html lang> for each console language.
@@ -291,12 +296,12 @@ class Person:
         await expect(self.page.locator('form[action="/login"]')).to_be_visible()
 
     async def screenshot(self, name: str, *, chinese_too: bool = False) -> None:
-        """docs/screenshots/NAME.png for the README, taken in the English run; with
+        """SCREENSHOTS/NAME.png (the README's with `make screenshots`), in the English run; with
         `chinese_too` also NAME.zh_CN.png in the Chinese one."""
         if self.language != "en" and not chinese_too:
             return
         suffix = "" if self.language == "en" else f".{self.language}"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        os.makedirs(SCREENSHOTS, exist_ok=True)
         await self.page.screenshot(path=SCREENSHOTS / f"{name}{suffix}.png", full_page=True)
 
 
