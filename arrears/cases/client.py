@@ -19,7 +19,7 @@ from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from arrears.errors import ArrearsError, ServiceUnavailable, UsageError
-from arrears.store.db import create_pool
+from arrears.store.db import Conn, create_pool
 from domain.placement import case_id_for, parse_case_id
 
 CASE_PREFIX = "case-"
@@ -51,21 +51,28 @@ def resolve_case_id(case: str) -> str:
         raise UsageError(f"CASE is neither an account id nor a case id: {err}") from None
 
 
-async def latest_episode(case: str, case_id: str, db_url: str) -> str:
+async def latest_episode_in(conn: Conn, case: str, case_id: str) -> str:
     """The case a person means: an account id names its latest delinquency episode (the
     placement records say which); a case id names itself."""
     if case.strip().startswith(CASE_PREFIX):
         return case_id
+    latest = await conn.fetchval(
+        "SELECT case_id FROM placement_records WHERE account_id = $1 ORDER BY episode DESC LIMIT 1",
+        parse_case_id(case_id)[0],
+    )
+    return str(latest) if latest is not None else case_id
+
+
+async def latest_episode(case: str, case_id: str, db_url: str) -> str:
+    """`latest_episode_in` for a command that has no pool of its own."""
+    if case.strip().startswith(CASE_PREFIX):
+        return case_id
     pool = await create_pool(db_url, max_size=1)
     try:
-        latest = await pool.fetchval(
-            "SELECT case_id FROM placement_records WHERE account_id = $1"
-            " ORDER BY episode DESC LIMIT 1",
-            parse_case_id(case_id)[0],
-        )
+        async with pool.acquire() as conn:
+            return await latest_episode_in(conn, case, case_id)
     finally:
         await pool.close()
-    return str(latest) if latest is not None else case_id
 
 
 def is_not_found(err: RPCError) -> bool:

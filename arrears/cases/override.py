@@ -262,8 +262,8 @@ def _flat(prefix: str, value: Any) -> list[tuple[str, str]]:
     return [(prefix, str(value))]
 
 
-def event_line(event: Mapping[str, Any]) -> str:
-    """`seq type key=value ...`: one event of an override's result on one line.
+def event_fields(event: Mapping[str, Any], skip: tuple[str, ...] = ("seq", "type")) -> str:
+    """An event's fields as `key=value` pairs, nested ones flattened.
 
     The override's free-text reason is not repeated (the supervisor just typed it, and
     free text is where personal data slips in); everything else in an event is ids,
@@ -271,10 +271,15 @@ def event_line(event: Mapping[str, Any]) -> str:
     """
     pairs: list[tuple[str, str]] = []
     for key, value in event.items():
-        if key in ("seq", "type") or (key == "reason" and event.get("type") == "override_applied"):
+        if key in skip or (key == "reason" and event.get("type") == "override_applied"):
             continue
         pairs += _flat(key, value)
-    fields = " ".join(f"{k}={v}" for k, v in pairs)
+    return " ".join(f"{k}={v}" for k, v in pairs)
+
+
+def event_line(event: Mapping[str, Any]) -> str:
+    """`seq type key=value ...`: one event of an override's result on one line."""
+    fields = event_fields(event)
     return f"{event.get('seq', '?'):>5}  {event.get('type', '?'):<22} {fields}".rstrip()
 
 

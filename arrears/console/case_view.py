@@ -18,9 +18,8 @@ from typing import Any, Final
 
 import asyncpg
 
-from arrears.cases.client import CASE_PREFIX, NoSuchCase, resolve_case_id
-from arrears.cases.override import KINDS, arguments, new_request_id
-from arrears.cases.override import _flat as flat_fields  # see the module's report
+from arrears.cases.client import NoSuchCase, latest_episode_in, resolve_case_id
+from arrears.cases.override import KINDS, arguments, event_fields, new_request_id
 from arrears.cases.status import CaseReading, read_case
 from arrears.console.i18n import N_
 from arrears.console.personal import ContactData, contact_data, masked_for
@@ -29,9 +28,9 @@ from arrears.errors import ArrearsError, ServiceUnavailable
 from arrears.people.access_log import record_view
 from arrears.people.users import User
 from arrears.store.db import Conn
+from arrears.store.override_log import OverrideFilter, OverrideRow, override_rows
 from domain.billing import add_months
 from domain.localtime import zone
-from domain.placement import parse_case_id
 from domain.state import CaseState
 
 #: Events per page of the timeline, newest first.
@@ -143,7 +142,7 @@ class CasePage:
     page: int = 1
     pages: int = 1
     contacts: list[asyncpg.Record] = field(default_factory=list)
-    overrides: list[asyncpg.Record] = field(default_factory=list)
+    overrides: list[OverrideRow] = field(default_factory=list)
     personal: ContactData | None = None
     debtor_zone: str | None = None
     #: Overrides are offered unless the workflow is known to have ended or gone (when
@@ -155,13 +154,8 @@ async def resolve(pool: asyncpg.Pool, given: str) -> str:
     """The case a person means, as `arrears status` resolves it: a case id names itself,
     an account id its latest delinquency episode (`UsageError` if it is neither)."""
     case_id = resolve_case_id(given)
-    if given.strip().startswith(CASE_PREFIX):
-        return case_id
-    latest = await pool.fetchval(
-        "SELECT case_id FROM placement_records WHERE account_id = $1 ORDER BY episode DESC LIMIT 1",
-        parse_case_id(case_id)[0],
-    )
-    return str(latest) if latest is not None else case_id
+    async with pool.acquire() as conn:
+        return await latest_episode_in(conn, given, case_id)
 
 
 def standing_of(reading: CaseReading) -> Standing:
@@ -226,17 +220,9 @@ def local_time(at: datetime, timezone: str) -> str:
     return at.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def event_fields(payload: Mapping[str, Any]) -> str:
-    """An event's fields as `key=value` pairs, as `arrears override` prints them (the
-    override's free-text reason is in the overrides table, not repeated here)."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in payload.items():
-        if key in ("seq", "type", "at") or (
-            key == "reason" and payload.get("type") == "override_applied"
-        ):
-            continue
-        pairs += flat_fields(key, value)
-    return " ".join(f"{k}={v}" for k, v in pairs)
+def timeline_fields(payload: Mapping[str, Any]) -> str:
+    """An event's fields as `arrears override` prints them (its time has a column)."""
+    return event_fields(payload, skip=("seq", "type", "at"))
 
 
 async def _live(services: Services, case_id: str) -> tuple[CaseReading | None, str | None, str]:
@@ -298,7 +284,7 @@ async def _read_history(conn: Conn, shown: CasePage, page: int) -> None:
         case_id, PAGE_SIZE, (shown.page - 1) * PAGE_SIZE,
     )  # fmt: skip
     shown.timeline = [
-        {"seq": r["seq"], "type": r["type"], "at": r["at"], "fields": event_fields(r["payload"])}
+        {"seq": r["seq"], "type": r["type"], "at": r["at"], "fields": timeline_fields(r["payload"])}
         for r in rows
     ]
     shown.contacts = await conn.fetch(
@@ -306,8 +292,4 @@ async def _read_history(conn: Conn, shown: CasePage, page: int) -> None:
         " FROM contact_attempts WHERE case_id = $1 ORDER BY seq DESC LIMIT $2",
         case_id, CONTACTS_SHOWN,
     )  # fmt: skip
-    shown.overrides = await conn.fetch(
-        "SELECT seq, at, kind, actor_id, role, reason, applied, message FROM overrides"
-        " WHERE case_id = $1 ORDER BY seq DESC",
-        case_id,
-    )
+    shown.overrides = await override_rows(conn, OverrideFilter(case_id=case_id))

@@ -28,6 +28,9 @@ from arrears.console.permissions import may
 from arrears.console.services import Services
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: The language a person chose, remembered by the browser for the pages shown before
+#: signing in (a language, not personal data).
+LANGUAGE_COOKIE = "arrears_lang"
 
 #: The navigation bar: page key (permissions.PERMISSIONS), path, label (translated).
 NAV: tuple[tuple[str, str, str], ...] = (
@@ -74,7 +77,7 @@ def render(
 ) -> HTMLResponse:
     services: Services = request.app.state.services
     viewer = getattr(request.state, "viewer", None)
-    chosen = viewer.user.locale if viewer is not None else request.cookies.get("arrears_lang")
+    chosen = viewer.user.locale if viewer is not None else request.cookies.get(LANGUAGE_COOKIE)
     language = viewer_language(services, chosen)
     page: dict[str, Any] = {
         "request": request,

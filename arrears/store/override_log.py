@@ -26,6 +26,7 @@ class OverrideFilter:
     kind: str | None = None
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
+    case_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def _where(f: OverrideFilter) -> tuple[str, list[Any]]:
         ("kind = ${}", f.kind),
         ("at >= ${}", f.since),
         ("at < ${}", f.until),
+        ("case_id = ${}", f.case_id),
     ):
         if value:
             args.append(value)
@@ -75,7 +77,7 @@ async def override_log(
     n = len(args)
     rows = await conn.fetch(
         f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM overrides{where}"
-        f" ORDER BY at DESC, case_id, seq LIMIT ${n + 1} OFFSET ${n + 2}",
+        f" ORDER BY at DESC, case_id, seq DESC LIMIT ${n + 1} OFFSET ${n + 2}",
         *args, limit, offset,
     )  # fmt: skip
     if rows:

@@ -23,7 +23,7 @@ from arrears.console.auth import (
 )
 from arrears.console.i18n import LANGUAGES, N_
 from arrears.console.permissions import FIRST_SCREEN
-from arrears.console.rendering import render
+from arrears.console.rendering import LANGUAGE_COOKIE, render
 from arrears.people.sessions import end_session, open_session
 from arrears.people.throttle import SignInRefused, sign_in
 from arrears.people.users import set_locale
@@ -32,6 +32,8 @@ router = APIRouter()
 
 #: How long the sign-in form's own CSRF token is good for.
 LOGIN_FORM_SECONDS = 30 * 60
+#: How long the browser remembers the language chosen.
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 def _login_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
@@ -101,4 +103,9 @@ async def choose_language(request: Request, who: Viewer) -> Response:
             await set_locale(conn, who.user.id, chosen, services.now())
     back = request.headers.get("referer", "")
     same_site = back.startswith(str(request.base_url))
-    return RedirectResponse(back if same_site else FIRST_SCREEN[who.user.role], status_code=303)
+    response = RedirectResponse(back if same_site else FIRST_SCREEN[who.user.role], status_code=303)
+    if chosen in LANGUAGES:  # the sign-in page keeps it too
+        response.set_cookie(
+            LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, **cookie_options(request)
+        )
+    return response

@@ -136,3 +136,16 @@ async def test_disabling_a_user_ends_their_sessions(console: Console, clock: Clo
     assert (await client.get("/")).headers["location"] == "/login"
     again = await console.sign_in(console.client(), user_id("collector"))
     assert again.status_code == 401
+
+
+async def test_a_chosen_language_stays_with_the_user_and_the_browser(console: Console) -> None:
+    client = await console.signed_in("auditor")  # cn-card: Chinese unless chosen otherwise
+    assert 'lang="zh-CN"' in (await client.get("/audit")).text
+    token = await _csrf_of_session(console, client)
+    await client.post("/language", data={"csrf_token": token, "language": "en"})
+    assert 'lang="en"' in (await client.get("/audit")).text
+    again = await console.signed_in("auditor")  # another browser: the user's choice
+    assert 'lang="en"' in (await again.get("/audit")).text
+    token = await _csrf_of_session(console, client)
+    await client.post("/logout", data={"csrf_token": token})
+    assert 'lang="en"' in (await client.get("/login")).text  # this browser remembers
