@@ -38,6 +38,7 @@ from arrears.errors import ArrearsError
 from arrears.policies import load_policy
 from arrears.settings import Settings
 from arrears.store.db import create_pool
+from arrears.store.override_log import OverrideFilter, override_log
 from domain.delinquency import bucket_label
 from domain.localtime import zone
 from domain.policy import STAGES, Policy
@@ -46,6 +47,7 @@ from workflows.case_io import CaseView
 from workflows.case_views import BUCKET, DPD
 
 LAST_CONTACTS = 5
+LAST_OVERRIDES = 5
 OUTCOMES = ("cured", "settled", "closed", "written_off")
 _CASES = 'WorkflowType = "Case"'
 _RUNNING = f'{_CASES} AND ExecutionStatus = "Running"'
@@ -69,6 +71,7 @@ def case_json(
     workflow_status: str,
     contacts: list[dict[str, Any]],
     bank_tz: str,
+    overrides: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything `status CASE` shows, as JSON-ready values (amounts as strings)."""
     s: CaseState = view.state
@@ -108,6 +111,7 @@ def case_json(
         },
         "last_event_seq": s.seq,
         "contact_attempts": contacts,
+        "overrides": overrides or [],
     }
 
 
@@ -167,6 +171,18 @@ async def _last_contacts(pool: asyncpg.Pool, case_id: str, bank_tz: str) -> list
     ]
 
 
+async def _last_overrides(pool: asyncpg.Pool, case_id: str, bank_tz: str) -> list[dict[str, Any]]:
+    """Who steered the case lately: each override's kind, actor, role and result (the
+    reason is free text, and stays on the case page and the Audit page)."""
+    async with pool.acquire() as conn:
+        page = await override_log(conn, OverrideFilter(case_id=case_id), limit=LAST_OVERRIDES)
+    return [
+        {"seq": o.seq, "at": _time(o.at, bank_tz), "kind": o.kind, "actor": o.actor_id,
+         "role": o.role, "applied": o.applied, "message": o.message}
+        for o in page.rows
+    ]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class CaseReading:
     """What a case says about itself right now: the workflow's `state` query, its search
@@ -206,7 +222,10 @@ async def case_status(
     reading = await read_case(client, case_id, policy)
     tz = policy.cycle.bank_timezone
     contacts = await _last_contacts(pool, case_id, tz)
-    return case_json(reading.view, reading.attributes, reading.workflow_status, contacts, tz)
+    overrides = await _last_overrides(pool, case_id, tz)
+    return case_json(
+        reading.view, reading.attributes, reading.workflow_status, contacts, tz, overrides
+    )
 
 
 def render_case(data: dict[str, Any]) -> Group:
@@ -225,7 +244,9 @@ def render_case(data: dict[str, Any]) -> Group:
     rows.append(("next action", f"{data['next_action']['what']} at {data['next_action']['at']}"))
     for what, value in rows:
         summary.add_row(what, value)
-    return Group(summary, _contacts_table(data["contact_attempts"]))
+    return Group(
+        summary, _contacts_table(data["contact_attempts"]), _overrides_table(data["overrides"])
+    )
 
 
 def _standing_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -293,6 +314,16 @@ def _contacts_table(attempts: list[dict[str, Any]]) -> Table:
         contacts.add_row(str(c["seq"]), c["at"], c["channel"], c["target"], c["line"] or "-",
                          c["outcome"])  # fmt: skip
     return contacts
+
+
+def _overrides_table(overrides: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"Last {LAST_OVERRIDES} overrides")
+    for column in ("seq", "at", "kind", "actor", "role", "result"):
+        table.add_column(column, justify="right" if column == "seq" else "left")
+    for o in overrides:
+        result = "applied" if o["applied"] else f"rejected: {o['message']}"
+        table.add_row(str(o["seq"]), o["at"], o["kind"], o["actor"], o["role"], result)
+    return table
 
 
 # --- the book -----------------------------------------------------------------------------

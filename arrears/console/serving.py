@@ -32,7 +32,7 @@ async def serve_console(settings: Settings, stop: asyncio.Event, host: str, port
     """Serve until `stop` is set. A port in use is one clear line (exit 2)."""
     config = uvicorn.Config(
         create_app(settings), host=host, port=port, log_config=None, access_log=False,
-        lifespan="on", server_header=False, proxy_headers=True,
+        lifespan="on", server_header=False, proxy_headers=True, log_level="warning",
     )  # fmt: skip
     server = _Server(config)
     task = asyncio.ensure_future(server.serve())

@@ -665,7 +665,11 @@ async def test_status_of_a_case_shows_stage_balance_next_action_and_last_contact
     assert status["next_action"]["at"] == view.next_action.at.astimezone(ORIGIN.tzinfo).isoformat()
     assert [c["seq"] for c in status["contact_attempts"]] == [a["seq"] for a in attempts][::-1][:5]
     assert status["contact_attempts"][0]["channel"] == attempts[-1]["channel"]
-    for shown in ("phone", "M1", "10150.00", "400.00 by 2026-03-12", "Last 5 contact attempts"):
+    assert [(o["kind"], o["actor"], o["role"], o["applied"]) for o in status["overrides"]] == [
+        ("promise_to_pay", "collector-0", "collector", True)
+    ]
+    for shown in ("phone", "M1", "10150.00", "400.00 by 2026-03-12", "Last 5 contact attempts",
+                  "Last 5 overrides", "collector-0"):  # fmt: skip
         assert shown in table, table
     for personal in (DEBTOR_NAME, MOBILE, MOBILE[3:]):
         assert personal not in out and personal not in table
