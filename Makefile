@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/arrears run
 
-## make test: lint, types, then the whole suite on real parts (about 5 minutes on 2 cores).
+## make test: lint, types, then the whole suite on real parts, browser tests included.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
