@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from arrears.reports.definition import SCOPE, Column, ReportDefinition
 
-# The payment a commission was earned on is the latest `payment_received` before it with
-# the commission's reference: the decider records the commission right after the payment
-# (domain/payments.py), and a reference repeated on a later payment cannot be picked.
+# The payment a commission was earned on: the case's `payment_received` with the
+# commission's reference (one reference is one payment on a case: domain/payments.py),
+# recorded with it, so never after it nor after the period.
 SQL = f"""WITH {SCOPE},
 lines AS (
     SELECT c.case_id,
-           c.seq,
            c.payload->>'agency' AS agency,
            c.payload->>'hand' AS hand,
            (c.payload->>'rate')::numeric AS rate,
@@ -32,12 +31,9 @@ lines AS (
            (p.payload->>'amount')::numeric - (p.payload->>'unapplied')::numeric AS applied
     FROM case_events c
     JOIN scope s ON s.case_id = c.case_id
-    LEFT JOIN LATERAL (
-        SELECT e.payload FROM case_events e
-        WHERE e.case_id = c.case_id AND e.seq < c.seq AND e.type = 'payment_received'
-          AND e.payload->>'reference' = c.payload->>'payment_reference'
-        ORDER BY e.seq DESC LIMIT 1
-    ) p ON true
+    LEFT JOIN case_events p
+      ON p.type = 'payment_received' AND p.case_id = c.case_id AND p.at <= c.at
+     AND p.at < $2 AND p.payload->>'reference' = c.payload->>'payment_reference'
     WHERE c.type = 'commission_earned' AND c.at >= $1 AND c.at < $2
 )
 SELECT agency, 'payment' AS line, case_id, day AS date, payment_reference, hand, rate,

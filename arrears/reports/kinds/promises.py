@@ -28,35 +28,40 @@ months AS (
         interval '1 month'
     ) AS month
 ),
-events AS (
+per_month AS (
     SELECT date_trunc('month', e.at AT TIME ZONE $5::text) AS month,
-           e.type,
-           (e.payload->>'amount')::numeric AS amount,
-           (e.payload->>'paid')::numeric AS paid
+           count(*) FILTER (WHERE e.type = 'promise_made') AS made,
+           sum((e.payload->>'amount')::numeric) FILTER (WHERE e.type = 'promise_made')
+               AS promised,
+           count(*) FILTER (WHERE e.type = 'promise_kept') AS kept,
+           count(*) FILTER (WHERE e.type = 'promise_broken') AS broken,
+           sum((e.payload->>'amount')::numeric)
+               FILTER (WHERE e.type IN ('promise_kept', 'promise_broken')) AS due_amount,
+           sum((e.payload->>'paid')::numeric)
+               FILTER (WHERE e.type IN ('promise_kept', 'promise_broken')) AS paid,
+           count(*) FILTER (WHERE e.type = 'plan_agreed') AS plans_started,
+           count(*) FILTER (WHERE e.type = 'plan_completed') AS plans_completed,
+           count(*) FILTER (WHERE e.type = 'plan_broken') AS plans_broken
     FROM case_events e
     JOIN scope s ON s.case_id = e.case_id
     WHERE e.type IN ('promise_made', 'promise_kept', 'promise_broken',
                      'plan_agreed', 'plan_completed', 'plan_broken')
       AND e.at >= $1 AND e.at < $2
+    GROUP BY 1
 )
 SELECT to_char(m.month, 'YYYY-MM') AS month,
-       count(e.type) FILTER (WHERE e.type = 'promise_made') AS made,
-       coalesce(sum(e.amount) FILTER (WHERE e.type = 'promise_made'), 0) AS promised,
-       count(e.type) FILTER (WHERE e.type = 'promise_kept') AS kept,
-       count(e.type) FILTER (WHERE e.type = 'promise_broken') AS broken,
-       round(count(e.type) FILTER (WHERE e.type = 'promise_kept')::numeric
-             / nullif(count(e.type) FILTER (WHERE e.type IN ('promise_kept', 'promise_broken')),
-                      0), 4) AS kept_rate,
-       coalesce(sum(e.amount) FILTER (WHERE e.type IN ('promise_kept', 'promise_broken')), 0)
-           AS due_amount,
-       coalesce(sum(e.paid) FILTER (WHERE e.type IN ('promise_kept', 'promise_broken')), 0)
-           AS paid,
-       count(e.type) FILTER (WHERE e.type = 'plan_agreed') AS plans_started,
-       count(e.type) FILTER (WHERE e.type = 'plan_completed') AS plans_completed,
-       count(e.type) FILTER (WHERE e.type = 'plan_broken') AS plans_broken
+       coalesce(p.made, 0) AS made,
+       coalesce(p.promised, 0) AS promised,
+       coalesce(p.kept, 0) AS kept,
+       coalesce(p.broken, 0) AS broken,
+       round(p.kept::numeric / nullif(p.kept + p.broken, 0), 4) AS kept_rate,
+       coalesce(p.due_amount, 0) AS due_amount,
+       coalesce(p.paid, 0) AS paid,
+       coalesce(p.plans_started, 0) AS plans_started,
+       coalesce(p.plans_completed, 0) AS plans_completed,
+       coalesce(p.plans_broken, 0) AS plans_broken
 FROM months m
-LEFT JOIN events e ON e.month = m.month
-GROUP BY m.month
+LEFT JOIN per_month p ON p.month = m.month
 ORDER BY m.month"""
 
 DEFINITION = ReportDefinition(
