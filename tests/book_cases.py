@@ -81,7 +81,8 @@ class Story:
         (CaseSummary's names; `balance` sets the principal) as of `as_of`."""
         if balance is not None:
             fields["principal"] = Decimal(balance)
-        self.summary = self.summary.model_copy(update={**fields, "as_of": as_of})
+        changed = {**self.summary.model_dump(), **fields, "as_of": as_of}
+        self.summary = CaseSummary.model_validate(changed)
         self.batches.append((len(self.events), self.summary))
         return self
 
