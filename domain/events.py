@@ -227,6 +227,9 @@ class Placed(_Event):
     hand: Hand
     commission_rate: Decimal
     term_ends: datetime
+    #: The case's balance when placed (the liquidation rate's denominator); None on
+    #: events decided before it was recorded: unknown, not zero.
+    balance: Decimal | None = None
 
 
 class Recalled(_Event):

@@ -104,7 +104,16 @@ async def project_event(conn: Conn, case_id: str, event: Event) -> None:
 
 async def project_case(conn: Conn, case_id: str, s: CaseSummary, last_seq: int) -> None:
     """The case's one row, replaced only by a summary of later events (`last_seq`), so a
-    retried append of older events never moves the row back."""
+    retried append of older events never moves the row back; and its standing as of the
+    summary's business time appended to `case_snapshots` (migration 0011), the history
+    the reports of past periods read (the `cases` row only knows the present)."""
+    await conn.execute(
+        """INSERT INTO case_snapshots (case_id, last_seq, as_of, policy, stage, bucket, dpd,
+               principal, interest, fees, charged_off, outcome)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING""",
+        case_id, last_seq, s.as_of, s.policy, s.stage, s.bucket, s.dpd, s.principal,
+        s.interest, s.fees, s.charged_off, s.outcome,
+    )  # fmt: skip
     await conn.execute(
         """INSERT INTO cases (case_id, account_id, policy, stage, bucket, dpd, principal, interest,
                fees, balance, agency, hand, holds, charged_off, outcome, last_seq, opened_at,
