@@ -4,6 +4,14 @@ look them up here. One module per kind holds its `DEFINITION`."""
 from __future__ import annotations
 
 from arrears.reports.definition import ReportDefinition
-from arrears.reports.kinds import book
+from arrears.reports.kinds import book, cure, recovery, roll_rates
 
-KINDS: dict[str, ReportDefinition] = {d.kind: d for d in (book.DEFINITION,)}
+KINDS: dict[str, ReportDefinition] = {
+    d.kind: d
+    for d in (
+        book.DEFINITION,
+        roll_rates.DEFINITION,
+        cure.DEFINITION,
+        recovery.DEFINITION,
+    )
+}

@@ -23,3 +23,15 @@ def standing_at(at: str) -> str:
         FROM case_snapshots s JOIN scope USING (case_id)
         WHERE s.as_of < {at}
         ORDER BY s.case_id, s.as_of DESC, s.last_seq DESC"""
+
+
+def month_ends() -> str:
+    """`months`: each calendar month (bank zone $5) whose last day is in the period, with
+    the instants it starts (the month end before) and ends ($1, $2 bound the period)."""
+    return """months AS (
+    SELECT to_char(m, 'YYYY-MM') AS month, m AT TIME ZONE $5::text AS start_at,
+           (m + interval '1 month') AT TIME ZONE $5::text AS end_at
+    FROM generate_series(date_trunc('month', $1::timestamptz AT TIME ZONE $5::text),
+                         $2::timestamptz AT TIME ZONE $5::text, interval '1 month') m
+    WHERE (m + interval '1 month') AT TIME ZONE $5::text <= $2::timestamptz
+)"""

@@ -19,8 +19,11 @@ the currency of the case):
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -34,6 +37,7 @@ from domain.events import (
     StageChanged,
 )
 from tests.book_cases import Story, store_all
+from tests.support import bare_env
 
 SHANGHAI = "Asia/Shanghai"
 GENERATED = datetime(2026, 6, 1, tzinfo=UTC)
@@ -128,3 +132,19 @@ async def small_book(pool: asyncpg.Pool) -> dict[str, Story]:
     stories = small_book_stories()
     await store_all(pool, *stories.values())
     return stories
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def arrears(*args: str, db_url: str) -> tuple[int, str, str]:
+    """`python -m arrears.cli ARGS` from this tree with only `DATABASE_URL` configured:
+    (exit code, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "arrears.cli", *args, env=bare_env(DATABASE_URL=db_url),
+        cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
