@@ -4,7 +4,16 @@ look them up here. One module per kind holds its `DEFINITION`."""
 from __future__ import annotations
 
 from arrears.reports.definition import ReportDefinition
-from arrears.reports.kinds import book, cure, recovery, roll_rates
+from arrears.reports.kinds import (
+    book,
+    commissions,
+    contacts,
+    cure,
+    overrides,
+    promises,
+    recovery,
+    roll_rates,
+)
 
 KINDS: dict[str, ReportDefinition] = {
     d.kind: d
@@ -13,5 +22,9 @@ KINDS: dict[str, ReportDefinition] = {
         roll_rates.DEFINITION,
         cure.DEFINITION,
         recovery.DEFINITION,
+        commissions.DEFINITION,
+        contacts.DEFINITION,
+        promises.DEFINITION,
+        overrides.DEFINITION,
     )
 }

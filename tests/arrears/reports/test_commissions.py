@@ -9,9 +9,9 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from arrears.reports.kinds.commissions import DEFINITION
 from domain.events import CommissionEarned, PaymentReceived, Placed
-from tests.arrears.reports.report_story import bank_time, run_definition, story
+from tests.arrears.reports.conftest import RunReport
+from tests.arrears.reports.report_story import CN_CHAMPION, bank_time, report_json, story
 from tests.book_cases import Story, store_all
 
 MAY_1, MAY_31 = date(2026, 5, 1), date(2026, 5, 31)
@@ -83,11 +83,11 @@ def total(
 
 
 async def test_the_invoice_lists_each_payment_of_the_bank_month_and_each_agencys_total(
-    book: asyncpg.Pool,
+    book: asyncpg.Pool, report: RunReport
 ) -> None:
-    rows = await run_definition(book, DEFINITION, MAY_1, MAY_31, policy="cn-card", arm="champion")
+    invoice = await report("commissions", MAY_1, MAY_31, "cn-card", "champion")
 
-    assert rows == [
+    assert invoice.rows == [
         line("alpha", "a1", 1, 3, "first", "300.00", "300.00", "60.00"),
         line("alpha", "a1", 10, 5, "first", "500.00", "500.00", "100.00"),
         line("alpha", "a2", 20, 3, "second", "400.00", "360.00", "90.00"),
@@ -95,13 +95,15 @@ async def test_the_invoice_lists_each_payment_of_the_bank_month_and_each_agencys
         line("beta", "b1", 15, 5, "first", "123.45", "123.45", "24.69"),
         total("beta", 1, "123.45", "123.45", "24.69"),
     ]
+    # Each agency's total is a row; a sum over every row would count each line twice.
+    assert invoice.totals == {}
 
 
 async def test_the_agency_totals_equal_the_commission_earned_events_of_the_month_to_the_cent(
-    book: asyncpg.Pool,
+    book: asyncpg.Pool, report: RunReport
 ) -> None:
-    rows = await run_definition(book, DEFINITION, MAY_1, MAY_31)
-    totals = {r["agency"]: r["commission"] for r in rows if r["line"] == "total"}
+    invoice = await report("commissions", MAY_1, MAY_31)
+    totals = {r["agency"]: r["commission"] for r in invoice.rows if r["line"] == "total"}
 
     # Every case counts here (no policy, no arm): alpha 60 + 100 + 90 + 10 (hk-card),
     # beta 24.69 + 16 (challenger).
@@ -115,5 +117,24 @@ async def test_the_agency_totals_equal_the_commission_earned_events_of_the_month
     assert totals == {r["agency"]: r["amount"] for r in earned}
 
 
-async def test_a_month_without_commissions_is_an_empty_invoice(book: asyncpg.Pool) -> None:
-    assert await run_definition(book, DEFINITION, date(2026, 3, 1), date(2026, 3, 31)) == []
+async def test_a_month_without_commissions_is_an_empty_invoice(
+    book: asyncpg.Pool, report: RunReport
+) -> None:
+    assert (await report("commissions", date(2026, 3, 1), date(2026, 3, 31))).rows == []
+
+
+async def test_arrears_report_commissions_for_a_month_prints_the_invoice_as_json(
+    book: asyncpg.Pool, fresh_database_url: str
+) -> None:
+    out = await report_json(fresh_database_url, "commissions", "--month", "2026-05", *CN_CHAMPION)
+
+    assert (out["report"], out["from"], out["to"]) == ("commissions", "2026-05-01", "2026-05-31")
+    assert [(r["agency"], r["line"], r["case_id"], r["date"], r["rate"], r["commission"])
+            for r in out["rows"]] == [
+        ("alpha", "payment", "case-a1", "2026-05-01", "0.2000", "60.00"),
+        ("alpha", "payment", "case-a1", "2026-05-10", "0.2000", "100.00"),
+        ("alpha", "payment", "case-a2", "2026-05-20", "0.2500", "90.00"),
+        ("alpha", "total", None, None, None, "250.00"),
+        ("beta", "payment", "case-b1", "2026-05-15", "0.2000", "24.69"),
+        ("beta", "total", None, None, None, "24.69"),
+    ]  # fmt: skip

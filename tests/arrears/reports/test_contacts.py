@@ -9,9 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal
 import asyncpg
 import pytest
 
-from arrears.reports.kinds.contacts import DEFINITION
 from domain.events import ContactAttempted
-from tests.arrears.reports.report_story import bank_time, run_definition, story
+from tests.arrears.reports.conftest import RunReport
+from tests.arrears.reports.report_story import CN_CHAMPION, bank_time, report_json, story
 from tests.book_cases import Story, store_all
 
 MAY_1, MAY_31 = date(2026, 5, 1), date(2026, 5, 31)
@@ -61,9 +61,10 @@ def row(channel: str, outcome: str, attempts: int, cases: int, rpc: int) -> dict
 
 
 async def test_attempts_by_channel_and_outcome_with_right_party_contacts_of_the_debtor_only(
-    book: asyncpg.Pool,
+    book: asyncpg.Pool, report: RunReport
 ) -> None:
-    rows = await run_definition(book, DEFINITION, MAY_1, MAY_31, policy="cn-card", arm="champion")
+    contacts = await report("contacts", MAY_1, MAY_31, "cn-card", "champion")
+    rows = contacts.rows
 
     assert rows == [
         row("call", "no_answer", 2, 1, 0),
@@ -81,10 +82,26 @@ async def test_attempts_by_channel_and_outcome_with_right_party_contacts_of_the_
     everything = rows[-1]
     assert everything["rpc_rate"] == Decimal("0.2500")
     assert everything["attempts_per_case"] == Decimal("4.0000")
+    assert contacts.totals == {}  # the "all" rows are the totals
 
 
-async def test_every_policy_and_arm_count_when_none_is_chosen(book: asyncpg.Pool) -> None:
-    rows = await run_definition(book, DEFINITION, MAY_1, MAY_31)
+async def test_every_policy_and_arm_count_when_none_is_chosen(
+    book: asyncpg.Pool, report: RunReport
+) -> None:
+    rows = (await report("contacts", MAY_1, MAY_31)).rows
 
     # k1, k2, the hk-card case's right-party call and the challenger's sms.
     assert rows[-1] == row("all", "all", 10, 4, 3)
+
+
+async def test_arrears_report_contacts_prints_the_rates_as_json(
+    book: asyncpg.Pool, fresh_database_url: str
+) -> None:
+    out = await report_json(
+        fresh_database_url, "contacts", "--from", "2026-05-01", "--to", "2026-05-31", *CN_CHAMPION
+    )
+
+    assert out["rows"][-1] == {
+        "channel": "all", "outcome": "all", "attempts": 8, "cases": 2,
+        "right_party_contacts": 2, "rpc_rate": "0.2500", "attempts_per_case": "4.0000",
+    }  # fmt: skip

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import asyncpg
 import pytest
 
-from arrears.reports.kinds.overrides import DEFINITION
 from domain.events import Actor, OverrideApplied, OverrideRejected
-from tests.arrears.reports.report_story import bank_time, run_definition, story
+from tests.arrears.reports.conftest import RunReport
+from tests.arrears.reports.report_story import CN_CHAMPION, bank_time, report_json, story
 from tests.book_cases import Story, store_all
 
 MAY_1, MAY_31 = date(2026, 5, 1), date(2026, 5, 31)
@@ -54,21 +54,35 @@ def row(actor: str, role: str, kind: str, applied: int, rejected: int) -> dict[s
 
 
 async def test_overrides_are_counted_by_actor_role_and_kind_applied_and_rejected(
-    book: asyncpg.Pool,
+    book: asyncpg.Pool, report: RunReport
 ) -> None:
-    rows = await run_definition(book, DEFINITION, MAY_1, MAY_31, policy="cn-card", arm="champion")
+    overrides = await report("overrides", MAY_1, MAY_31, "cn-card", "champion")
 
-    assert rows == [
+    assert overrides.rows == [
         row("c-1", "collector", "pause", 1, 1),
         row("c-1", "collector", "waiver", 0, 1),
         row("s-1", "manager", "waiver", 1, 0),
         row("s-1", "supervisor", "pause", 2, 0),
         row("s-1", "supervisor", "resume", 1, 0),
     ]
+    assert overrides.totals == {"applied": 5, "rejected": 2}
 
 
-async def test_every_policy_and_arm_count_when_none_is_chosen(book: asyncpg.Pool) -> None:
-    rows = await run_definition(book, DEFINITION, MAY_1, MAY_31)
+async def test_every_policy_and_arm_count_when_none_is_chosen(
+    book: asyncpg.Pool, report: RunReport
+) -> None:
+    rows = (await report("overrides", MAY_1, MAY_31)).rows
 
     assert row("m-1", "manager", "close", 0, 1) in rows
     assert row("s-1", "supervisor", "pause", 3, 0) in rows
+
+
+async def test_arrears_report_overrides_prints_the_counts_as_json(
+    book: asyncpg.Pool, fresh_database_url: str
+) -> None:
+    out = await report_json(
+        fresh_database_url, "overrides", "--from", "2026-05-01", "--to", "2026-05-31", *CN_CHAMPION
+    )
+
+    assert out["rows"][0] == row("c-1", "collector", "pause", 1, 1)
+    assert out["totals"] == {"applied": 5, "rejected": 2}

@@ -9,7 +9,6 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from arrears.reports.kinds.promises import DEFINITION
 from domain.events import (
     PlanAgreed,
     PlanBroken,
@@ -18,7 +17,8 @@ from domain.events import (
     PromiseKept,
     PromiseMade,
 )
-from tests.arrears.reports.report_story import bank_time, run_definition, story
+from tests.arrears.reports.conftest import RunReport
+from tests.arrears.reports.report_story import CN_CHAMPION, bank_time, report_json, story
 from tests.book_cases import Story, store_all
 
 APR_1, MAY_31 = date(2026, 4, 1), date(2026, 5, 31)
@@ -72,28 +72,51 @@ def month(name: str, **figures: object) -> dict[str, object]:
 
 
 async def test_promises_and_plans_count_in_the_bank_month_of_each_event(
-    book: asyncpg.Pool,
+    book: asyncpg.Pool, report: RunReport
 ) -> None:
-    rows = await run_definition(book, DEFINITION, APR_1, MAY_31, policy="cn-card", arm="champion")
+    promises = await report("promises", APR_1, MAY_31, "cn-card", "champion")
 
-    assert rows == [
+    assert promises.rows == [
         month("2026-04", made=2, promised="500.00", plans_completed=1),
         month("2026-05", made=1, promised="150.00", kept=1, broken=1, kept_rate="0.5000",
               due_amount="500.00", paid="350.00", plans_started=1, plans_broken=1),
     ]  # fmt: skip
+    assert promises.totals == {
+        "made": 3, "kept": 1, "broken": 1, "plans_started": 1, "plans_completed": 1,
+        "plans_broken": 1, "promised": Decimal("650.00"), "due_amount": Decimal("500.00"),
+        "paid": Decimal("350.00"),
+    }  # fmt: skip
 
 
-async def test_a_month_without_events_is_a_row_of_zeros(book: asyncpg.Pool) -> None:
-    rows = await run_definition(book, DEFINITION, date(2026, 2, 1), date(2026, 3, 31))
+async def test_a_month_without_events_is_a_row_of_zeros(
+    book: asyncpg.Pool, report: RunReport
+) -> None:
+    rows = (await report("promises", date(2026, 2, 1), date(2026, 3, 31))).rows
 
     # The plan agreed on 31 March (Shanghai) is March's; February had nothing.
     assert rows == [month("2026-02"), month("2026-03", plans_started=1)]
 
 
-async def test_every_policy_and_arm_count_when_none_is_chosen(book: asyncpg.Pool) -> None:
-    rows = await run_definition(book, DEFINITION, APR_1, MAY_31)
+async def test_every_policy_and_arm_count_when_none_is_chosen(
+    book: asyncpg.Pool, report: RunReport
+) -> None:
+    rows = (await report("promises", APR_1, MAY_31)).rows
 
     assert [(r["month"], r["made"], r["promised"], r["kept"], r["kept_rate"]) for r in rows] == [
         ("2026-04", 4, Decimal("670.00"), 0, None),
         ("2026-05", 1, Decimal("150.00"), 2, Decimal("0.6667")),
     ]
+
+
+async def test_arrears_report_promises_prints_months_and_totals_as_json(
+    book: asyncpg.Pool, fresh_database_url: str
+) -> None:
+    out = await report_json(
+        fresh_database_url, "promises", "--from", "2026-04-01", "--to", "2026-05-31", *CN_CHAMPION
+    )
+
+    assert [(r["month"], r["kept_rate"], r["paid"]) for r in out["rows"]] == [
+        ("2026-04", None, "0.00"),
+        ("2026-05", "0.5000", "350.00"),
+    ]
+    assert (out["totals"]["made"], out["totals"]["promised"]) == (3, "650.00")
