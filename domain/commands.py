@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.arms import Arm
 from domain.events import (
     AccountFacts,
     Actor,
@@ -40,6 +41,9 @@ class OpenCase(_Command):
     fees: Decimal = Field(ge=0)
     oldest_unpaid_due_date: date
     unpaid_minimum: Decimal = Field(gt=0)
+    #: The arm the importer drew for the account (`domain.arms.assign_arm`); the case is
+    #: started under that arm's profile, so the decider's policy is already the arm's.
+    arm: Arm = "champion"
 
 
 class AdvanceTime(_Command):

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.arms import Arm
 from domain.policy import Hand, Role, Stage
 
 Channel = Literal["sms", "call", "letter", "visit"]
@@ -104,6 +105,9 @@ class CaseOpened(_Event):
     unpaid_minimum: Decimal
     last_statement_date: date
     accrual_from: date
+    #: The arm of a champion / challenger test the case was opened in (`domain.arms`);
+    #: `policy` is that arm's profile. Events recorded before arms read as "champion".
+    arm: Arm = "champion"
 
 
 class InterestCharged(_Event):

@@ -59,6 +59,7 @@ def _opened(s: CaseState, e: CaseOpened) -> Changes:
         "opened": True,
         "account": e.account,
         "policy": e.policy,
+        "arm": e.arm,
         "opened_at": e.at,
         "principal": e.principal,
         "interest": e.interest,
