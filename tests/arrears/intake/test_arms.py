@@ -1,0 +1,177 @@
+"""`arrears import` with a champion / challenger profile, on a real Temporal dev server (the
+search attributes registered as `arrears up` registers them), a worker in this process
+writing the real event store, and a fresh PostgreSQL database.
+
+The profile is the shipped example (examples/cn-card-with-challenger.toml): cn-card, with
+20 % of the new cases opened under cn-card-b.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.contact import SimulatedProvider
+from arrears.intake.importer import Importer, ImportSummary, open_placements
+from arrears.intake.sample import COLUMNS, sample_rows
+from arrears.policies import load_arms
+from arrears.stack.temporal import ensure_search_attributes
+from arrears.store.events import EventStore
+from arrears.workers import case_activities
+from domain.arms import assign_arm
+from tests.stored_cases import add_case
+from tests.support import wait_until
+from workflows.case import CaseWorkflow
+
+pytestmark = pytest.mark.integration
+
+PROFILE = Path(__file__).resolve().parents[3] / "examples" / "cn-card-with-challenger.toml"
+ROWS = 150
+SPLIT = 0.2
+#: The account of a cured case that defaults again (one the draw puts in the challenger arm).
+REDEFAULT = next(
+    a
+    for a in (f"RED{n:05d}" for n in range(1000))
+    if assign_arm(a, "cn-card-b", Decimal("0.2")) == "challenger"
+)
+
+
+@pytest.fixture(scope="module")
+async def temporal() -> AsyncIterator[Client]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        await ensure_search_attributes(env.client, env.client.namespace)
+        yield env.client
+
+
+@pytest.fixture
+async def queue(temporal: Client, pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """A worker on a task queue of this test's own, writing this test's database."""
+    name = f"arms-{uuid.uuid4().hex[:8]}"
+    activities = case_activities(EventStore(pool), SimulatedProvider())
+    async with Worker(temporal, task_queue=name, workflows=[CaseWorkflow], activities=activities):
+        yield name
+
+
+def placement_file(path: Path) -> Path:
+    """The sample portfolio's rows, and the re-defaulting account's new placement."""
+    rows = list(sample_rows(ROWS, as_of=datetime.now(UTC).date()))
+    rows.append({**rows[0], "account_id": REDEFAULT})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+async def run_import(client: Client, pool: asyncpg.Pool, queue: str, file: Path) -> ImportSummary:
+    arms = load_arms(str(PROFILE))
+    importer = Importer(
+        client=client, pool=pool, policy=arms.champion, challenger=arms.challenger,
+        task_queue=queue, concurrency=16,
+    )  # fmt: skip
+    records, digest = open_placements(file)
+    return await importer.run(records, digest, file.with_suffix(".rejected.csv"))
+
+
+async def test_each_new_case_is_opened_in_the_arm_its_account_draws_under_that_arms_profile(
+    temporal: Client, pool: asyncpg.Pool, queue: str, tmp_path: Path
+) -> None:
+    # The account's first case was cured and closed: this file opens its second episode.
+    await add_case(pool, REDEFAULT, closed_at=datetime(2026, 3, 20, 12, tzinfo=UTC))
+    file = placement_file(tmp_path / "placement.csv")
+
+    summary = await run_import(temporal, pool, queue, file)
+
+    assert (summary.started, summary.already_running, summary.rejected) == (ROWS + 1, 0, 0)
+    assert summary.arms is not None and sum(summary.arms.values()) == ROWS + 1
+    contract = summary.contract()
+    assert contract["arms"] == summary.arms
+    assert {"started", "already_running", "rejected", "report"} <= contract.keys()
+
+    async def all_opened() -> bool:
+        opened = await pool.fetchval(
+            "SELECT count(*) FROM case_events WHERE type = 'case_opened' AND seq = 1"
+            " AND case_id <> $1",
+            f"case-{REDEFAULT}",
+        )
+        in_cases = await pool.fetchval("SELECT count(*) FROM cases")
+        return bool(opened == ROWS + 1 and in_cases == ROWS + 2)
+
+    await wait_until(all_opened, "every case to open", timeout=120)
+    rows = await pool.fetch(
+        "SELECT c.case_id, c.account_id, c.arm, c.policy, e.payload->>'arm' AS opened_arm,"
+        " e.payload->>'policy' AS opened_policy FROM cases c"
+        " JOIN case_events e ON e.case_id = c.case_id AND e.type = 'case_opened'"
+        " WHERE c.case_id <> $1",
+        f"case-{REDEFAULT}",
+    )
+    expected_policy = {"champion": "cn-card", "challenger": "cn-card-b"}
+    for r in rows:
+        # The table, the event and the profile agree with the account's own draw.
+        assert r["arm"] == r["opened_arm"], r["case_id"]
+        assert r["policy"] == r["opened_policy"] == expected_policy[r["arm"]], r["case_id"]
+    by_account = {r["account_id"]: r["arm"] for r in rows}
+    challengers = sum(arm == "challenger" for arm in by_account.values())
+    # 151 draws at 20 %: mean 30.2, standard deviation 4.9; four of them either side.
+    assert abs(challengers - SPLIT * (ROWS + 1)) < 4 * (ROWS * SPLIT * (1 - SPLIT)) ** 0.5
+    assert challengers == summary.arms["challenger"]
+    # The re-defaulted account's new episode has the arm of its account.
+    assert by_account[REDEFAULT] == "challenger"
+    assert {r["case_id"] for r in rows if r["account_id"] == REDEFAULT} == {f"case-{REDEFAULT}.2"}
+
+    # Temporal can be asked for an arm's cases (visibility catches up shortly).
+    async def arm_counts_match() -> bool:
+        found = await temporal.count_workflows(
+            f'TaskQueue = "{queue}" AND ArrearsArm = "challenger"'
+        )
+        return found.count == challengers
+
+    await wait_until(arm_counts_match, "ArrearsArm to be queryable", timeout=30)
+    champions = await temporal.count_workflows(f'TaskQueue = "{queue}" AND ArrearsArm = "champion"')
+    assert champions.count == ROWS + 1 - challengers
+
+    # The same file again: every case already has its arm; nothing starts, nothing moves.
+    again = await run_import(temporal, pool, queue, file)
+
+    assert (again.started, again.already_running, again.arms) == (
+        0, ROWS + 1, {"champion": 0, "challenger": 0},
+    )  # fmt: skip
+    after = await pool.fetch(
+        "SELECT account_id, arm FROM cases WHERE case_id <> $1", f"case-{REDEFAULT}"
+    )
+    assert {r["account_id"]: r["arm"] for r in after} == by_account
+
+
+async def test_an_import_without_a_challenger_keeps_the_summary_line_as_documented(
+    temporal: Client, pool: asyncpg.Pool, queue: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "one.csv"
+    with file.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(sample_rows(1, seed=9, as_of=datetime.now(UTC).date()))
+    importer = Importer(client=temporal, pool=pool, policy=load_arms("cn-card").champion,
+                        task_queue=queue)  # fmt: skip
+    records, digest = open_placements(file)
+
+    summary = await importer.run(records, digest, tmp_path / "r.csv")
+
+    assert summary.contract() == {
+        "started": 1, "already_running": 0, "rejected": 0, "report": str(tmp_path / "r.csv")
+    }  # fmt: skip
