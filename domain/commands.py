@@ -158,6 +158,16 @@ class CloseCase(_Override):
     outcome: Literal["closed", "written_off"] = "closed"
 
 
+class MoveArm(_Override):
+    """Move the case to the other arm of its champion / challenger test: it follows the
+    other profile from now on. Reports still count it in the arm it was opened in
+    (intention to treat, docs/DECISIONS.md). The case workflow decides it with the
+    profile of the arm it moves to, which is what `arm_changed` then names."""
+
+    kind: Literal["move_arm"] = "move_arm"
+    arm: Arm
+
+
 Override = Annotated[
     PromiseToPay
     | InstallmentPlan
@@ -173,7 +183,8 @@ Override = Annotated[
     | PackagePlacement
     | Recall
     | RecordLegalMilestone
-    | CloseCase,
+    | CloseCase
+    | MoveArm,
     Field(discriminator="kind"),
 ]
 

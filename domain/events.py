@@ -299,6 +299,16 @@ class CaseClosed(_Event):
     outcome: CaseOutcome
 
 
+class ArmChanged(_Event):
+    """A supervisor moved the case to the other arm (`move_arm`): from here it follows
+    `policy`, that arm's profile. `case_opened` keeps the arm it was opened in."""
+
+    type: Literal["arm_changed"] = "arm_changed"
+    arm: Arm
+    previous: Arm
+    policy: str
+
+
 Event = Annotated[
     CaseOpened
     | InterestCharged
@@ -326,6 +336,7 @@ Event = Annotated[
     | HoldStarted
     | HoldEnded
     | ChargedOff
-    | CaseClosed,
+    | CaseClosed
+    | ArmChanged,
     Field(discriminator="type"),
 ]

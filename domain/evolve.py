@@ -14,6 +14,7 @@ from typing import Any, Final, TypeVar
 
 from domain.contact import is_bad_line, is_conversation, is_right_party
 from domain.events import (
+    ArmChanged,
     BalanceWaived,
     BucketChanged,
     CaseClosed,
@@ -273,6 +274,10 @@ def _closed(s: CaseState, e: CaseClosed) -> Changes:
     return {"outcome": e.outcome}
 
 
+def _arm_changed(s: CaseState, e: ArmChanged) -> Changes:
+    return {"arm": e.arm, "policy": e.policy}
+
+
 def _nothing(s: CaseState, e: Any) -> Changes:
     return {}
 
@@ -305,6 +310,7 @@ _HANDLERS: dict[type[Any], Callable[[CaseState, Any], Changes]] = {
     HoldEnded: _hold_ended,
     ChargedOff: _charged_off,
     CaseClosed: _closed,
+    ArmChanged: _arm_changed,
 }
 
 

@@ -61,6 +61,7 @@ _OVERRIDE_ROLES: dict[str, tuple[Role, ...]] = {
     "recall": _APPROVERS,
     "legal_milestone": _APPROVERS,
     "close": ("manager",),
+    "move_arm": _APPROVERS,  # champion / challenger: never silently, always recorded
 }
 
 

@@ -282,6 +282,7 @@ class Importer:
             policy=self._arms.policy_for(arm),
             clock=BusinessClock(origin=None, day_seconds=self.day_seconds),
             open=open_case(row, arm),
+            other_arm=self._arms.other_than(arm),
         )
         try:
             await self.client.start_workflow(
@@ -291,8 +292,8 @@ class Importer:
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                # Set at the start, never upserted: the arm is fixed when the case opens
-                # (a `move_arm` override upserts it), and the workflow's code is unchanged.
+                # Set at the start: the arm is fixed when the case opens (only a recorded
+                # `move_arm` override upserts it), so no workflow command had to change.
                 search_attributes=TypedSearchAttributes([SearchAttributePair(ARM, arm)]),
             )
         except WorkflowAlreadyStartedError:

@@ -44,6 +44,13 @@ class Arms:
             return CHAMPION
         return assign_arm(account_id, test.profile, test.split)
 
+    def other_than(self, arm: Arm) -> Policy | None:
+        """The other arm's profile (a `move_arm` override moves a case to it); None
+        without a test."""
+        if self.challenger is None:
+            return None
+        return self.champion if arm != CHAMPION else self.challenger
+
     def policy_for(self, arm: Arm) -> Policy:
         if arm == CHAMPION:
             return self.champion

@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contact import SimulatedProvider
+from arrears.cases.override import OverrideRefused, send_override
 from arrears.intake.importer import Importer, ImportSummary, open_placements
 from arrears.intake.sample import COLUMNS, sample_rows
 from arrears.policies import load_arms
@@ -31,9 +32,12 @@ from arrears.stack.temporal import ensure_search_attributes
 from arrears.store.events import EventStore
 from arrears.workers import case_activities
 from domain.arms import assign_arm
+from domain.commands import MoveArm
+from domain.events import Actor
 from tests.stored_cases import add_case
 from tests.support import wait_until
 from workflows.case import CaseWorkflow
+from workflows.case_views import ARM
 
 pytestmark = pytest.mark.integration
 
@@ -68,15 +72,24 @@ async def queue(temporal: Client, pool: asyncpg.Pool) -> AsyncIterator[str]:
         yield name
 
 
-def placement_file(path: Path) -> Path:
+def placement_file(path: Path, rows: int = ROWS, seed: int = 7, redefault: bool = True) -> Path:
     """The sample portfolio's rows, and the re-defaulting account's new placement."""
-    rows = list(sample_rows(ROWS, as_of=datetime.now(UTC).date()))
-    rows.append({**rows[0], "account_id": REDEFAULT})
+    cells = list(sample_rows(rows, seed=seed, as_of=datetime.now(UTC).date()))
+    if redefault:
+        cells.append({**cells[0], "account_id": REDEFAULT})
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(cells)
     return path
+
+
+def move(arm: str) -> MoveArm:
+    return MoveArm(
+        actor=Actor(id="sup-1", role="supervisor"),
+        reason="test owner's call",
+        arm=arm,  # type: ignore[arg-type]
+    )
 
 
 async def run_import(client: Client, pool: asyncpg.Pool, queue: str, file: Path) -> ImportSummary:
@@ -158,14 +171,57 @@ async def test_each_new_case_is_opened_in_the_arm_its_account_draws_under_that_a
     assert {r["account_id"]: r["arm"] for r in after} == by_account
 
 
-async def test_an_import_without_a_challenger_keeps_the_summary_line_as_documented(
+async def test_a_supervisor_moves_a_case_to_the_other_arm_and_back_each_move_recorded(
     temporal: Client, pool: asyncpg.Pool, queue: str, tmp_path: Path
 ) -> None:
-    file = tmp_path / "one.csv"
-    with file.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(sample_rows(1, seed=9, as_of=datetime.now(UTC).date()))
+    file = placement_file(tmp_path / "few.csv", rows=8, seed=11, redefault=False)
+    await run_import(temporal, pool, queue, file)
+
+    async def opened() -> bool:
+        return bool(await pool.fetchval("SELECT count(*) FROM cases") == 8)
+
+    await wait_until(opened, "the cases to open", timeout=60)
+    case_id = await pool.fetchval("SELECT min(case_id) FROM cases WHERE arm = 'champion'")
+
+    result = await send_override(temporal, case_id, move("challenger"))
+
+    assert [e["type"] for e in result.events][-2:] == ["override_applied", "arm_changed"]
+
+    async def row_is(arm: str, policy: str) -> bool:
+        found = await pool.fetchrow("SELECT arm, policy FROM cases WHERE case_id = $1", case_id)
+        return (found["arm"], found["policy"]) == (arm, policy)
+
+    await wait_until(lambda: row_is("challenger", "cn-card-b"), "cases to follow the move")
+    described = await temporal.get_workflow_handle(case_id).describe()
+    assert described.typed_search_attributes.get(ARM) == "challenger"
+    opened_in = await pool.fetchval(
+        "SELECT payload->>'arm' FROM case_events WHERE case_id = $1 AND type = 'case_opened'",
+        case_id,
+    )
+    assert opened_in == "champion"  # reports still count it there (intention to treat)
+
+    # The case now carries cn-card as its other arm: a move back is another recorded move.
+    await send_override(temporal, case_id, move("champion"))
+
+    await wait_until(lambda: row_is("champion", "cn-card"), "cases to follow the move back")
+    moves = await pool.fetch(
+        "SELECT payload->>'arm' AS arm, payload->>'policy' AS policy FROM case_events"
+        " WHERE case_id = $1 AND type = 'arm_changed' ORDER BY seq",
+        case_id,
+    )
+    assert [(m["arm"], m["policy"]) for m in moves] == [
+        ("challenger", "cn-card-b"), ("champion", "cn-card"),
+    ]  # fmt: skip
+    kinds = await pool.fetch(
+        "SELECT kind, actor_id, applied FROM overrides WHERE case_id = $1 ORDER BY seq", case_id
+    )
+    assert [tuple(k) for k in kinds] == [("move_arm", "sup-1", True)] * 2
+
+
+async def test_an_import_without_a_challenger_keeps_the_summary_line_and_its_cases_cannot_move(
+    temporal: Client, pool: asyncpg.Pool, queue: str, tmp_path: Path
+) -> None:
+    file = placement_file(tmp_path / "one.csv", rows=1, seed=9, redefault=False)
     importer = Importer(client=temporal, pool=pool, policy=load_arms("cn-card").champion,
                         task_queue=queue)  # fmt: skip
     records, digest = open_placements(file)
@@ -175,3 +231,6 @@ async def test_an_import_without_a_challenger_keeps_the_summary_line_as_document
     assert summary.contract() == {
         "started": 1, "already_running": 0, "rejected": 0, "report": str(tmp_path / "r.csv")
     }  # fmt: skip
+    case_id = await pool.fetchval("SELECT case_id FROM placement_records")
+    with pytest.raises(OverrideRefused, match="no_other_arm"):
+        await send_override(temporal, case_id, move("challenger"))
