@@ -9,7 +9,6 @@ The profile is the shipped example (examples/cn-card-with-challenger.toml): cn-c
 from __future__ import annotations
 
 import csv
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,8 +18,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contact import SimulatedProvider
@@ -28,7 +25,6 @@ from arrears.cases.override import OverrideRefused, send_override
 from arrears.intake.importer import Importer, ImportSummary, open_placements
 from arrears.intake.sample import COLUMNS, sample_rows
 from arrears.policies import load_arms
-from arrears.stack.temporal import ensure_search_attributes
 from arrears.store.events import EventStore
 from arrears.workers import case_activities
 from domain.arms import assign_arm
@@ -50,17 +46,6 @@ REDEFAULT = next(
     for a in (f"RED{n:05d}" for n in range(1000))
     if assign_arm(a, "cn-card-b", Decimal("0.2")) == "challenger"
 )
-
-
-@pytest.fixture(scope="module")
-async def temporal() -> AsyncIterator[Client]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        data_converter=pydantic_data_converter,
-    )
-    async with env:
-        await ensure_search_attributes(env.client, env.client.namespace)
-        yield env.client
 
 
 @pytest.fixture
