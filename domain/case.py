@@ -154,6 +154,7 @@ def _open(d: Decision, command: OpenCase) -> None:
         unpaid_minimum=command.unpaid_minimum,
         last_statement_date=previous_statement_date(today, account.statement_day),
         accrual_from=today,
+        arm=command.arm,
     )
     refresh_bucket(d, d.now)
     follow_bucket(d, d.now)

@@ -14,6 +14,7 @@ from typing import Any, Final, TypeVar
 
 from domain.contact import is_bad_line, is_conversation, is_right_party
 from domain.events import (
+    ArmChanged,
     BalanceWaived,
     BucketChanged,
     CaseClosed,
@@ -59,6 +60,7 @@ def _opened(s: CaseState, e: CaseOpened) -> Changes:
         "opened": True,
         "account": e.account,
         "policy": e.policy,
+        "arm": e.arm,
         "opened_at": e.at,
         "principal": e.principal,
         "interest": e.interest,
@@ -276,6 +278,10 @@ def _closed(s: CaseState, e: CaseClosed) -> Changes:
     return {"outcome": e.outcome}
 
 
+def _arm_changed(s: CaseState, e: ArmChanged) -> Changes:
+    return {"arm": e.arm, "policy": e.policy}
+
+
 def _nothing(s: CaseState, e: Any) -> Changes:
     return {}
 
@@ -308,6 +314,7 @@ _HANDLERS: dict[type[Any], Callable[[CaseState, Any], Changes]] = {
     HoldEnded: _hold_ended,
     ChargedOff: _charged_off,
     CaseClosed: _closed,
+    ArmChanged: _arm_changed,
 }
 
 
