@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from arrears.store.events import payload_of
 from domain.arms import Arm
@@ -34,6 +34,11 @@ from workflows.case_views import case_summary
 #: What the hash columns of a simulated event hold: nothing was chained, and a row that
 #: says so cannot pass for a live one (a live hash is 64 hex digits).
 SIMULATED = "simulated"
+
+#: Every event type the domain decides: a recording of these holds a case's whole history.
+EVERY_EVENT_TYPE = frozenset(
+    member.model_fields["type"].default for member in get_args(get_args(Event)[0])
+)
 
 EVENT_COLUMNS = ("case_id", "seq", "type", "at", "payload", "prev_hash", "hash")
 SNAPSHOT_COLUMNS = (

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import get_args
-
 import asyncpg
 
 from arrears.policies import load_policy
-from arrears.simulate.book_rows import SIMULATED, BookRun, Recording, simulate_case
+from arrears.simulate.book_rows import (
+    EVERY_EVENT_TYPE,
+    SIMULATED,
+    BookRun,
+    Recording,
+    simulate_case,
+)
 from arrears.simulate.portfolio import Refusals, placement_rows
 from arrears.simulate.to_postgres import load_cases
 from arrears.store.events import EventStore, event_from_payload
-from domain.events import Event
-
-
-def every_event_type() -> frozenset[str]:
-    members = get_args(get_args(Event)[0])  # Annotated[A | B | ..., discriminator]
-    return frozenset(m.model_fields["type"].default for m in members)
 
 
 async def rows_of(pool: asyncpg.Pool, case_id: str) -> list[dict[str, object]]:
@@ -30,7 +28,7 @@ async def test_loaded_events_have_the_payloads_the_live_event_store_writes(
     pool: asyncpg.Pool, book: BookRun
 ) -> None:
     policy = load_policy(book.policy)
-    everything = Recording(every_event_type(), snapshots=True)
+    everything = Recording(EVERY_EVENT_TYPE, snapshots=True)
     cases = [
         simulate_case(row, book.start, book.months, book.seed, policy, everything)
         for row in placement_rows(book.path, Refusals())
