@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from arrears.policies import load_policy
+from arrears.settings import Settings
 from arrears.simulate.book_rows import (
     EVERY_EVENT_TYPE,
     SIMULATED,
@@ -13,7 +15,7 @@ from arrears.simulate.book_rows import (
     simulate_case,
 )
 from arrears.simulate.portfolio import Refusals, placement_rows
-from arrears.simulate.to_postgres import load_cases
+from arrears.simulate.to_postgres import load_cases, scratch_database
 from arrears.store.events import EventStore, event_from_payload
 
 
@@ -48,3 +50,19 @@ async def test_loaded_events_have_the_payloads_the_live_event_store_writes(
         "SELECT count(*) FROM case_events WHERE hash = $1 AND prev_hash = $1", SIMULATED
     )
     assert marked == sum(len(c.events) for c in cases)
+
+
+async def test_the_scratch_database_is_dropped_when_the_run_fails(
+    postgres_server_url: str, clean_env: None
+) -> None:
+    settings = Settings(database_url=postgres_server_url)
+    with pytest.raises(RuntimeError, match="half way"):
+        async with scratch_database(settings) as pool:
+            name = await pool.fetchval("SELECT current_database()")
+            assert await pool.fetchval("SELECT to_regclass('case_snapshots')") is not None
+            raise RuntimeError("half way")
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        assert await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name) is None
+    finally:
+        await admin.close()
