@@ -26,6 +26,7 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "ArrearsAgency": "Keyword",
     "ArrearsOutcome": "Keyword",
     "ArrearsAttention": "Keyword",  # set while a case waits for a person (a store conflict)
+    "ArrearsArm": "Keyword",  # champion / challenger: set when the importer starts the case
 }
 
 EMBEDDED_DB_NAME = "arrears"

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.arms import Arm
 from domain.events import (
     AccountFacts,
     Actor,
@@ -40,6 +41,9 @@ class OpenCase(_Command):
     fees: Decimal = Field(ge=0)
     oldest_unpaid_due_date: date
     unpaid_minimum: Decimal = Field(gt=0)
+    #: The arm the importer drew for the account (`domain.arms.assign_arm`); the case is
+    #: started under that arm's profile, so the decider's policy is already the arm's.
+    arm: Arm = "champion"
 
 
 class AdvanceTime(_Command):
@@ -154,6 +158,16 @@ class CloseCase(_Override):
     outcome: Literal["closed", "written_off"] = "closed"
 
 
+class MoveArm(_Override):
+    """Move the case to the other arm of its champion / challenger test: it follows the
+    other profile from now on. Reports still count it in the arm it was opened in
+    (intention to treat, docs/DECISIONS.md). The case workflow decides it with the
+    profile of the arm it moves to, which is what `arm_changed` then names."""
+
+    kind: Literal["move_arm"] = "move_arm"
+    arm: Arm
+
+
 Override = Annotated[
     PromiseToPay
     | InstallmentPlan
@@ -169,7 +183,8 @@ Override = Annotated[
     | PackagePlacement
     | Recall
     | RecordLegalMilestone
-    | CloseCase,
+    | CloseCase
+    | MoveArm,
     Field(discriminator="kind"),
 ]
 

@@ -89,7 +89,14 @@ def calls_required_per_week(state: CaseState, at: datetime, policy: ContactPolic
 def suppressed(state: CaseState) -> bool:
     """No contact at all: closed, on hold (cease contact, dispute, pause) or a promise or
     plan running (POLICY §5, §6)."""
-    return state.closed or bool(state.holds) or state.promise is not None or state.plan is not None
+    # `state.outcome is not None` is `state.closed` without the property call: asked of
+    # every state the plan is worked out for.
+    return (
+        state.outcome is not None
+        or bool(state.holds)
+        or state.promise is not None
+        or state.plan is not None
+    )
 
 
 # --- guards ------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def scheduled(state: CaseState, policy: Policy) -> list[Scheduled]:
 
 def _compute_schedule(state: CaseState, policy: Policy) -> tuple[Scheduled, ...]:
     """`scheduled`, worked out."""
-    if not state.opened or state.closed:
+    if not state.opened or state.outcome is not None:  # `state.closed`, sans property call
         return ()
     assert state.account is not None and state.last_statement_date is not None
     bank = policy.cycle.bank_timezone

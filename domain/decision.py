@@ -86,6 +86,7 @@ class Decision:
             hand=hand,
             commission_rate=rate if rate is not None else policy.rates[hand],
             term_ends=term_ends(start, policy, self.policy.cycle.bank_timezone),
+            balance=self.state.total,
         )
 
     def recall(self, reason: str, at: datetime | None = None) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.arms import Arm
 from domain.policy import Hand, Role, Stage
 
 Channel = Literal["sms", "call", "letter", "visit"]
@@ -104,6 +105,9 @@ class CaseOpened(_Event):
     unpaid_minimum: Decimal
     last_statement_date: date
     accrual_from: date
+    #: The arm of a champion / challenger test the case was opened in (`domain.arms`);
+    #: `policy` is that arm's profile. Events recorded before arms read as "champion".
+    arm: Arm = "champion"
 
 
 class InterestCharged(_Event):
@@ -227,6 +231,9 @@ class Placed(_Event):
     hand: Hand
     commission_rate: Decimal
     term_ends: datetime
+    #: The case's balance when placed (the liquidation rate's denominator); None on
+    #: events decided before it was recorded: unknown, not zero.
+    balance: Decimal | None = None
 
 
 class Recalled(_Event):
@@ -295,6 +302,16 @@ class CaseClosed(_Event):
     outcome: CaseOutcome
 
 
+class ArmChanged(_Event):
+    """A supervisor moved the case to the other arm (`move_arm`): from here it follows
+    `policy`, that arm's profile. `case_opened` keeps the arm it was opened in."""
+
+    type: Literal["arm_changed"] = "arm_changed"
+    arm: Arm
+    previous: Arm
+    policy: str
+
+
 Event = Annotated[
     CaseOpened
     | InterestCharged
@@ -322,6 +339,7 @@ Event = Annotated[
     | HoldStarted
     | HoldEnded
     | ChargedOff
-    | CaseClosed,
+    | CaseClosed
+    | ArmChanged,
     Field(discriminator="type"),
 ]

@@ -6,6 +6,7 @@ only which phones, addresses and contacts exist; the values stay in the placemen
 
 from __future__ import annotations
 
+from domain.arms import CHAMPION, Arm
 from domain.commands import OpenCase
 from domain.events import AccountFacts, PhoneLine
 from domain.placement import PlacementRow
@@ -30,7 +31,7 @@ def account_facts(row: PlacementRow) -> AccountFacts:
     )
 
 
-def open_case(row: PlacementRow) -> OpenCase:
+def open_case(row: PlacementRow, arm: Arm = CHAMPION) -> OpenCase:
     return OpenCase(
         account=account_facts(row),
         principal=row.principal,
@@ -38,4 +39,5 @@ def open_case(row: PlacementRow) -> OpenCase:
         fees=row.fees,
         oldest_unpaid_due_date=row.oldest_unpaid_due_date,
         unpaid_minimum=row.unpaid_minimum,
+        arm=arm,
     )

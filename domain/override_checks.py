@@ -16,6 +16,7 @@ from domain.commands import (
     EarlyPlacement,
     Escalate,
     InstallmentPlan,
+    MoveArm,
     OpenDispute,
     Override,
     PackagePlacement,
@@ -280,6 +281,10 @@ def _check_nothing_more(state: CaseState, o: Override, today: date, policy: Poli
 #: The rules of each kind of override, beyond authority and an open case. Every kind of
 #: `Override` has an entry (tests/domain/test_overrides.py gives each kind to each role):
 #: a missing one would be a KeyError, never an override let through unchecked.
+def _check_move_arm(state: CaseState, o: MoveArm, today: date, policy: Policy) -> None:
+    _require(o.arm != state.arm, "arm_same", "the case is in that arm already", arm=o.arm)
+
+
 _CHECKS: dict[type[Any], Callable[[CaseState, Any, date, Policy], None]] = {
     PromiseToPay: check_promise,
     InstallmentPlan: check_plan,
@@ -296,6 +301,7 @@ _CHECKS: dict[type[Any], Callable[[CaseState, Any, date, Policy], None]] = {
     Recall: _check_recall,
     RecordLegalMilestone: _check_milestone,
     CloseCase: _check_nothing_more,
+    MoveArm: _check_move_arm,
 }
 
 

@@ -17,6 +17,7 @@ from domain.commands import (
     EarlyPlacement,
     Escalate,
     InstallmentPlan,
+    MoveArm,
     OpenDispute,
     Override,
     PackagePlacement,
@@ -31,6 +32,7 @@ from domain.commands import (
 )
 from domain.decision import Decision
 from domain.events import (
+    ArmChanged,
     BalanceWaived,
     CaseClosed,
     HoldEnded,
@@ -95,6 +97,10 @@ def apply_override(d: Decision, override: Override) -> None:
         case CloseCase():
             d.recall("case_closed")
             d.emit(CaseClosed, outcome=override.outcome)
+        case MoveArm():
+            # Decided with the profile of the arm the case moves to (the workflow's
+            # choice, `workflows.case`): it is the profile the case follows from here.
+            d.emit(ArmChanged, arm=override.arm, previous=d.state.arm, policy=d.policy.name)
 
 
 def _record(d: Decision, override: Override) -> None:

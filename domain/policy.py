@@ -61,6 +61,7 @@ _OVERRIDE_ROLES: dict[str, tuple[Role, ...]] = {
     "recall": _APPROVERS,
     "legal_milestone": _APPROVERS,
     "close": ("manager",),
+    "move_arm": _APPROVERS,  # champion / challenger: never silently, always recorded
 }
 
 
@@ -254,6 +255,20 @@ class RetentionPolicy(_Section):
     years_after_close: int = Field(default=5, ge=1)
 
 
+class ChallengerPolicy(_Section):
+    """A champion / challenger test: `split` of the new cases (drawn by `domain.arms`
+    from the account id) are opened under the `profile` named here, the rest under this
+    profile. Checked against the challenger's own file when the profile is loaded
+    (`arrears.policies.load_arms`).
+
+    Not serialised (like `term_calendar`): a case carries the profile of its own arm,
+    and the test belongs to the importer, not to the case; a policy's JSON in workflow
+    inputs stays what it was, readable by workers of the previous release."""
+
+    profile: str = Field(min_length=1)
+    split: Decimal = Field(ge=0, le=1)
+
+
 class Policy(_Section):
     """A complete policy profile. All defaults are `cn-card` (POLICY.md)."""
 
@@ -268,3 +283,5 @@ class Policy(_Section):
     promises: PromisePolicy = PromisePolicy()
     authority: AuthorityPolicy = AuthorityPolicy()
     retention: RetentionPolicy = RetentionPolicy()
+    #: No test unless a profile names one (`[challenger]` in its file).
+    challenger: ChallengerPolicy | None = Field(default=None, exclude=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from domain.arms import Arm
 from domain.events import (
     AccountFacts,
     CaseOutcome,
@@ -83,6 +84,7 @@ class CaseState:
     opened: bool = False
     account: AccountFacts | None = None
     policy: str = ""
+    arm: Arm = "champion"  # the arm it follows now (`arm_changed` moves it)
     opened_at: datetime | None = None
 
     principal: Decimal = Decimal("0.00")

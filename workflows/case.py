@@ -20,9 +20,16 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.event_store import CONFLICT_FAILURE, AppendEvents
     from domain.case import decide
-    from domain.commands import AdvanceTime, Command, ReceivePayment
+    from domain.commands import AdvanceTime, Command, MoveArm, Override, ReceivePayment
     from domain.errors import check
-    from domain.events import Event, LegalReferred, Placed, Recalled, StatementIssued
+    from domain.events import (
+        ArmChanged,
+        Event,
+        LegalReferred,
+        Placed,
+        Recalled,
+        StatementIssued,
+    )
     from domain.evolve import evolve, fold
     from domain.loop import (
         Input,
@@ -53,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         StoreConflict,
     )
     from workflows.case_views import (
+        ARM,
         ATTENTION,
         attribute_updates,
         attribute_values,
@@ -236,12 +244,16 @@ class CaseWorkflow:
             await self._apply(report, at)
             made += 1
 
-    async def _apply(self, command: Command, at: Any, decider: Decider = decide) -> list[Event]:
-        events = decider(self._state, command, at, self._policy)
+    async def _apply(
+        self, command: Command, at: Any, decider: Decider = decide, policy: Policy | None = None
+    ) -> list[Event]:
+        events = decider(self._state, command, at, policy or self._policy)
         if not events:
             return events
         for event in events:
             self._state = evolve(self._state, event)
+        if any(isinstance(e, ArmChanged) for e in events):
+            self._follow_other_arm()
         self._statement_passed |= any(isinstance(e, StatementIssued) for e in events)
         await self._append(
             AppendEvents(
@@ -255,6 +267,27 @@ class CaseWorkflow:
                 await calls.notify_partner(self._case_id, event)
         self._publish_search_attributes()
         return events
+
+    def _follow_other_arm(self) -> None:
+        """After `move_arm`: the case follows the other arm's profile from now on, and
+        keeps its own as the other (a move back is another recorded move)."""
+        other = self._input.other_arm
+        assert other is not None, "the validator refuses a move without another arm"
+        self._input = self._input.model_copy(
+            update={"policy": other, "other_arm": self._input.policy}
+        )
+        self._policy = other
+        if self._input.search_attributes:
+            workflow.upsert_search_attributes([ARM.value_set(self._state.arm)])
+
+    async def _apply_override(self, override: Override) -> list[Event]:
+        now = self._business_now()
+        if not isinstance(override, MoveArm):
+            return await self._apply(override, now)
+        # Rules due by now run under the profile followed until now; the move itself is
+        # decided with the profile moved to, which `arm_changed` names.
+        caught_up = await self._apply(AdvanceTime(), now)
+        return caught_up + await self._apply(override, now, policy=self._input.other_arm)
 
     def _publish_search_attributes(self) -> None:
         values = attribute_values(self._state, self._policy)
@@ -348,7 +381,7 @@ class CaseWorkflow:
             if (done := self._overrides.answer(request)) is not None:
                 return done
             with refusals_as_rejections():
-                events = await self._apply(request.override, self._business_now())
+                events = await self._apply_override(request.override)
             result = OverrideResult(
                 events=[event_json(e, self._policy.cycle.bank_timezone) for e in events]
             )
@@ -374,6 +407,11 @@ class CaseWorkflow:
                 state = fold(decide(state, self._input.open, now, self._policy), state)
             caught_up = fold(decide(state, AdvanceTime(), now, self._policy), state)
             check_override(caught_up, request.override, now, self._policy)
+            check(
+                not isinstance(request.override, MoveArm) or self._input.other_arm is not None,
+                "no_other_arm",
+                "the case is in no champion / challenger test: there is no other arm",
+            )
 
     @workflow.update(name="retry_append")
     async def retry_append(self, request: RetryAppend) -> None:

@@ -100,6 +100,9 @@ class CaseInput(BaseModel):
     # the case publishes stage, bucket, DPD, agency and outcome.
     search_attributes: bool = True
     runs: int = 1
+    #: Champion / challenger: the profile of the case's other arm, set by the importer
+    #: when the profile names a challenger. A `move_arm` override swaps it with `policy`.
+    other_arm: Policy | None = None
 
 
 class PaymentSignal(BaseModel):

@@ -26,6 +26,8 @@ BUCKET = SearchAttributeKey.for_keyword("ArrearsBucket")
 DPD = SearchAttributeKey.for_int("ArrearsDpd")
 AGENCY = SearchAttributeKey.for_keyword("ArrearsAgency")
 OUTCOME = SearchAttributeKey.for_keyword("ArrearsOutcome")
+#: The case's arm of a champion / challenger test: set by the importer at the start.
+ARM = SearchAttributeKey.for_keyword("ArrearsArm")
 #: Set ("store_conflict") while a case waits for a supervisor; unset otherwise.
 ATTENTION = SearchAttributeKey.for_keyword("ArrearsAttention")
 
@@ -57,6 +59,7 @@ def case_summary(s: CaseState, policy: Policy) -> CaseSummary:
         outcome=s.outcome,
         opened_at=s.opened_at,
         as_of=s.as_of,
+        arm=s.arm,
     )
 
 

@@ -72,6 +72,7 @@ def case_json(
         "account_id": s.account.account_id if s.account else None,
         "workflow": workflow_status,
         "policy": s.policy,
+        "arm": s.arm,
         "business_now": _time(view.business_now, bank_tz),
         "stage": s.stage,
         "stage_entered_at": _time(s.stage_entered_at, bank_tz),
@@ -246,6 +247,7 @@ def _standing_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
     balance = data["balance"]
     rows: list[tuple[str, str]] = [
         ("as of (business)", data["business_now"] or "-"),
+        ("policy / arm", f"{data['policy']} / {data['arm']}"),
         ("stage", f"{data['stage']} (since {data['stage_entered_at'] or '-'})"),
         ("bucket / DPD", f"{data['bucket']} / {data['dpd']}"),
         (

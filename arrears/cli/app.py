@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated
 
 import typer
 
@@ -23,11 +22,12 @@ from arrears.cli.import_file import import_
 from arrears.cli.override import override_command, retry_append_command
 from arrears.cli.payments import payments_command
 from arrears.cli.purge import purge_command
+from arrears.cli.report import report_command
 from arrears.cli.serve import migrate, run, up, worker
 from arrears.cli.simulate import simulate
 from arrears.cli.status import status_command
 from arrears.cli.users import users
-from arrears.errors import ArrearsError, NotYetAvailable
+from arrears.errors import ArrearsError
 from arrears.logs import configure_logging
 from arrears.settings import load_settings
 from arrears.stack.temporal import install_runtime
@@ -53,32 +53,11 @@ app.command(name="override")(override_command)
 app.command(name="retry-append")(retry_append_command)
 app.command(name="payments")(payments_command)
 app.command(name="status")(status_command)
+app.command(name="report")(report_command)
 app.command(name="purge")(purge_command)
 app.command(name="archive")(archive_command)
 app.command()(console)
 app.add_typer(users)
-
-
-_LATER = {
-    "report": "Portfolio reports on the live book (meanwhile: `arrears simulate --portfolio`).",
-}
-
-
-def _later(name: str, summary: str) -> None:
-    def command(
-        args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
-    ) -> None:
-        raise NotYetAvailable(f"`arrears {name}` is not yet available")
-
-    command.__doc__ = f"{summary} (not yet available)"
-    app.command(
-        name=name,
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )(command)
-
-
-for _name, _summary in _LATER.items():
-    _later(_name, _summary)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

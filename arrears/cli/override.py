@@ -45,7 +45,7 @@ def override_command(
         typer.Argument(
             help="promise-to-pay, installment-plan, waiver, settlement, pause, resume, "
             "cease-contact, dispute-open, dispute-resolve, escalate, early-placement, "
-            "package-placement, recall, legal-milestone or close."
+            "package-placement, recall, legal-milestone, close or move-arm."
         ),
     ],
     actor: Annotated[_Text, typer.Option(help="Id of the user who gives it.")] = None,
@@ -61,6 +61,9 @@ def override_command(
     rate: Annotated[_Text, typer.Option(help="package-placement: e.g. 0.40.")] = None,
     milestone: Annotated[_Text, typer.Option(help="legal-milestone: e.g. suit_filed.")] = None,
     outcome: Annotated[_Text, typer.Option(help="close: closed or written_off.")] = None,
+    arm: Annotated[
+        _Text, typer.Option(help="move-arm: champion or challenger (the case's test).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     request_id: Annotated[
         _Text, typer.Option("--id", help="Sent again with the same id: applied once.")
@@ -81,6 +84,7 @@ def override_command(
         "rate": rate,
         "milestone": milestone,
         "outcome": outcome,
+        "arm": arm,
     }
     for line in run_override(
         case, action, actor=actor, role=role, reason=reason, options=options, as_json=as_json,

@@ -211,7 +211,9 @@ def override_forms(services: Services, role: str) -> list[OverrideForm]:
             request_id=new_request_id(),
         )
         for kind, model in KINDS.items()
-        if role in roles.get(kind, ())
+        # `move_arm` (champion / challenger) is given with `arrears override` only: a rare
+        # decision about an experiment, not part of working a case.
+        if role in roles.get(kind, ()) and kind in KIND_NAMES
     ]
 
 

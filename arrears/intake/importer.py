@@ -8,6 +8,11 @@ run again) starts only what is missing: the rest is "already running". A later f
 placing an account whose case has ended starts a new delinquency episode, a new case
 `case-<account_id>.<n>` (a closed case is never reopened). Rejections go to a CSV report
 with line, column and reason — never the rejected value.
+
+When the profile names a challenger, each new case is drawn into an arm from its account
+id (`Arms.draw`, the same for every episode of the account) and started under that arm's
+profile, with the arm in its `open` command and in the search attribute `ArrearsArm`. A
+case already running keeps the arm it has: its start is refused before anything changes.
 """
 
 from __future__ import annotations
@@ -23,15 +28,23 @@ from typing import Any, NamedTuple
 
 import asyncpg
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from arrears.intake.placement_file import Record, read_placements
+from arrears.policies import Arms
+from domain.arms import ARMS
 from domain.intake import open_case
 from domain.placement import PlacementRow, case_id_for, parse_case_id, personal_fields
 from domain.policy import Policy
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
+from workflows.case_views import ARM
 
 REPORT_COLUMNS = ("line", "column", "reason")
 BATCH = 200  # rows kept in PostgreSQL per statement
@@ -71,15 +84,21 @@ class ImportSummary:
     report: str = ""
     rows_read: int = 0
     bytes_read: int = 0
+    #: Cases started in each arm, when the profile names a challenger (else None).
+    arms: dict[str, int] | None = None
 
     def contract(self) -> dict[str, Any]:
-        """The last line of stdout, exactly as CONTRACTS.md §1 says."""
-        return {
+        """The last line of stdout, exactly as CONTRACTS.md §1 says; with a challenger
+        test, also `arms`: the cases started now in each arm (README "Policy profiles")."""
+        line: dict[str, Any] = {
             "started": self.started,
             "already_running": self.already_running,
             "rejected": self.rejected,
             "report": self.report,
         }
+        if self.arms is not None:
+            line["arms"] = dict(self.arms)
+        return line
 
 
 @dataclass
@@ -91,6 +110,13 @@ class Importer:
     day_seconds: float = 86400.0
     concurrency: int = 64
     summary: ImportSummary = field(default_factory=ImportSummary)
+    #: The challenger `policy` names, loaded (`arrears.policies.load_arms`); None: no test.
+    challenger: Policy | None = None
+
+    def __post_init__(self) -> None:
+        self._arms = Arms(self.policy, self.challenger)
+        if self.challenger is not None:
+            self.summary.arms = dict.fromkeys(ARMS, 0)
 
     async def run(
         self,
@@ -250,11 +276,13 @@ class Importer:
         (terminated), the row is rejected with that reason rather than counted as
         running: operations must see that the new delinquency is not being collected."""
         row = item.row
+        arm = self._arms.draw(row.account_id)
         case_input = CaseInput(
             case_id=item.case_id,
-            policy=self.policy,
+            policy=self._arms.policy_for(arm),
             clock=BusinessClock(origin=None, day_seconds=self.day_seconds),
-            open=open_case(row),
+            open=open_case(row, arm),
+            other_arm=self._arms.other_than(arm),
         )
         try:
             await self.client.start_workflow(
@@ -264,6 +292,9 @@ class Importer:
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                # Set at the start: the arm is fixed when the case opens (only a recorded
+                # `move_arm` override upserts it), so no workflow command had to change.
+                search_attributes=TypedSearchAttributes([SearchAttributePair(ARM, arm)]),
             )
         except WorkflowAlreadyStartedError:
             status = await self._ended(item.case_id) if item.placed_before else None
@@ -274,6 +305,8 @@ class Importer:
                 self.summary.already_running += 1
             return
         self.summary.started += 1
+        if self.summary.arms is not None:
+            self.summary.arms[arm] += 1
 
     async def _ended(self, case_id: str) -> str | None:
         """How the case's workflow ended (`terminated`, ...), None if it runs: for a case

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from arrears.errors import UsageError
 from arrears.intake.importer import Importer, ImportSummary, default_report_path, open_placements
 from arrears.intake.placement_file import Record
-from arrears.policies import load_policy
+from arrears.policies import load_arms
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.db import create_pool, migrate
@@ -33,7 +33,7 @@ async def run_import(path: Path, report: Path | None, day_seconds: float, concur
     if day_seconds <= 0:
         raise UsageError("--day-seconds must be positive")
     records, digest = open_placements(path)  # a bad file stops here: exit 2, nothing started
-    policy = load_policy(settings.policy)
+    arms = load_arms(settings.policy)  # a profile or its challenger unfit: exit 2
     report_path = report or default_report_path(path)
     client = await connect(settings)
     pool = await create_pool(settings.db_url, max_size=min(concurrency, 20))
@@ -42,7 +42,8 @@ async def run_import(path: Path, report: Path | None, day_seconds: float, concur
         importer = Importer(
             client=client,
             pool=pool,
-            policy=policy,
+            policy=arms.champion,
+            challenger=arms.challenger,
             task_queue=settings.task_queue,
             day_seconds=day_seconds,
             concurrency=concurrency,
@@ -58,6 +59,7 @@ async def run_import(path: Path, report: Path | None, day_seconds: float, concur
         console.print(
             f"[bold]{summary.started}[/] started, {summary.already_running} already running, "
             f"{summary.rejected} rejected (report: {summary.report})"
+            + (f"; by arm: {summary.arms}" if summary.arms is not None else "")
         )
     print(json.dumps(summary.contract(), ensure_ascii=False), flush=True)
     return 1 if summary.rejected else 0

@@ -113,7 +113,7 @@ async def _start_demo(
     from rich.console import Console
 
     from arrears.intake.importer import Importer, open_placements
-    from arrears.policies import load_policy
+    from arrears.policies import load_arms
     from arrears.serve.dashboard import demo_payments, show
     from arrears.stack.temporal import connect
     from arrears.store.db import create_pool
@@ -123,7 +123,8 @@ async def _start_demo(
     client = await connect(settings)
     pool = await create_pool(settings.db_url, max_size=4)
     report = settings.home / "sample.rejected.csv"
-    importer = Importer(client=client, pool=pool, policy=load_policy(settings.policy),
+    arms = load_arms(settings.policy)
+    importer = Importer(client=client, pool=pool, policy=arms.champion, challenger=arms.challenger,
                         task_queue=settings.task_queue, day_seconds=demo.day_seconds)  # fmt: skip
     summary = await importer.run(records, digest, report)
     _say(

@@ -37,6 +37,9 @@ class CaseSummary(BaseModel):
     outcome: str | None
     opened_at: datetime
     as_of: datetime
+    #: Added with champion / challenger: a summary recorded before reads as champion, so
+    #: the golden histories replay unchanged.
+    arm: str = "champion"
 
 
 async def project_event(conn: Conn, case_id: str, event: Event) -> None:
@@ -104,18 +107,27 @@ async def project_event(conn: Conn, case_id: str, event: Event) -> None:
 
 async def project_case(conn: Conn, case_id: str, s: CaseSummary, last_seq: int) -> None:
     """The case's one row, replaced only by a summary of later events (`last_seq`), so a
-    retried append of older events never moves the row back."""
+    retried append of older events never moves the row back; and its standing as of the
+    summary's business time appended to `case_snapshots` (migration 0011), the history
+    the reports of past periods read (the `cases` row only knows the present)."""
+    await conn.execute(
+        """INSERT INTO case_snapshots (case_id, last_seq, as_of, policy, stage, bucket, dpd,
+               principal, interest, fees, charged_off, outcome)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING""",
+        case_id, last_seq, s.as_of, s.policy, s.stage, s.bucket, s.dpd, s.principal,
+        s.interest, s.fees, s.charged_off, s.outcome,
+    )  # fmt: skip
     await conn.execute(
         """INSERT INTO cases (case_id, account_id, policy, stage, bucket, dpd, principal, interest,
                fees, balance, agency, hand, holds, charged_off, outcome, last_seq, opened_at,
-               updated_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
-           ON CONFLICT (case_id) DO UPDATE SET stage = $4, bucket = $5, dpd = $6,
+               updated_at, arm)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
+           ON CONFLICT (case_id) DO UPDATE SET policy = $3, stage = $4, bucket = $5, dpd = $6,
                principal = $7, interest = $8, fees = $9, balance = $10, agency = $11,
                hand = $12, holds = $13, charged_off = $14, outcome = $15, last_seq = $16,
-               updated_at = $18
+               updated_at = $18, arm = $19
            WHERE cases.last_seq < $16""",
         case_id, s.account_id, s.policy, s.stage, s.bucket, s.dpd, s.principal, s.interest,
         s.fees, s.principal + s.interest + s.fees, s.agency, s.hand, s.holds, s.charged_off,
-        s.outcome, last_seq, s.opened_at, s.as_of,
+        s.outcome, last_seq, s.opened_at, s.as_of, s.arm,
     )  # fmt: skip

@@ -74,6 +74,8 @@ def _change(event: Event) -> tuple[str, tuple[Any, ...]] | None:
             return "legal_referred_at = $2", (event.at,)
         case "case_closed":
             return "closed_at = $2, outcome = $3", (event.at, event.outcome)
+        case "arm_changed":  # the profile the case follows now (its legal threshold)
+            return "policy = $2", (event.policy,)
         case _:
             return None
 

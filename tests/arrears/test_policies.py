@@ -17,8 +17,14 @@ import pytest
 from pydantic import BaseModel
 
 import arrears.policies
-from arrears.policies import PolicyFileError, load_policy, parse_policy
-from domain.policy import AuthorityPolicy, CyclePolicy, OutsourcingPolicy, Policy
+from arrears.policies import SHIPPED, PolicyFileError, load_arms, load_policy, parse_policy
+from domain.policy import (
+    AuthorityPolicy,
+    ChallengerPolicy,
+    CyclePolicy,
+    OutsourcingPolicy,
+    Policy,
+)
 
 PROFILES = Path(arrears.policies.__file__).parent
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
@@ -112,7 +118,7 @@ def test_the_shipped_profiles_are_packaged_with_the_code() -> None:
     config = tomllib.loads(PYPROJECT.read_text("utf-8"))
     patterns = config["tool"]["setuptools"].get("package-data", {}).get("arrears", [])
 
-    for profile in ("cn-card", "us-reg-f"):
+    for profile in SHIPPED:
         inside = f"policies/{profile}.toml"
         assert any(fnmatch.fnmatch(inside, p) for p in patterns), (
             f"{inside} is not declared in [tool.setuptools.package-data] arrears = {patterns}"
@@ -198,7 +204,7 @@ def test_amounts_are_read_exactly_as_decimals(tmp_path: Path) -> None:
     assert str(threshold) == "12345678901234567.89"
 
 
-@pytest.mark.parametrize("profile", ["cn-card", "us-reg-f"])
+@pytest.mark.parametrize("profile", SHIPPED)
 def test_no_number_of_a_shipped_profile_is_a_float(profile: str) -> None:
     floats: list[str] = []
 
@@ -322,3 +328,97 @@ def test_parse_policy_names_its_source_in_the_refusal() -> None:
 
     assert str(refused.value).startswith("policy file /etc/bank/policy.toml")
     assert refused.value.exit_code == 2
+
+
+# --- champion / challenger -----------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_the_shipped_challenger_is_cn_card_with_m1_calls_from_500() -> None:
+    # Its file says what it changes and why: anything else differing would muddle the
+    # comparison of the arms.
+    loaded = load_policy("cn-card-b")
+
+    assert differences(loaded, Policy()) == [
+        "name: loaded 'cn-card-b', expected 'cn-card'",
+        "contact.m1_call_threshold: loaded Decimal('500.00'), expected Decimal('2000.00')",
+    ]
+
+
+def test_no_shipped_profile_runs_a_test_unless_a_bank_asks_for_one() -> None:
+    for profile in SHIPPED:
+        arms = load_arms(profile)
+        assert (arms.champion.challenger, arms.challenger) == (None, None), profile
+        assert arms.draw("ACC-000001") == "champion"
+
+
+def test_the_example_turns_on_cn_card_b_for_a_fifth_of_the_cases() -> None:
+    arms = load_arms(str(EXAMPLES / "cn-card-with-challenger.toml"))
+
+    test = ChallengerPolicy(profile="cn-card-b", split=Decimal("0.2"))
+    assert differences(arms.champion, Policy(challenger=test)) == []
+    assert arms.challenger is not None and arms.challenger.name == "cn-card-b"
+    assert arms.policy_for("challenger") is arms.challenger
+    assert arms.policy_for("champion") is arms.champion
+
+
+def test_a_challenger_path_is_read_beside_the_file_that_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "b.toml").write_text('name = "bank-b"\n[legal]\nthreshold = 1.00\n', "utf-8")
+    champion = write_policy(tmp_path, '[challenger]\nprofile = "b.toml"\nsplit = 0.5\n')
+    monkeypatch.chdir(tmp_path.parent)  # not the files' folder
+
+    arms = load_arms(champion)
+
+    assert arms.challenger is not None
+    assert arms.challenger.legal.threshold == Decimal("1.00")
+
+
+@pytest.mark.parametrize(
+    ("challenger", "champion_extra", "must_say"),
+    [
+        pytest.param(None, "", "no-such.toml", id="missing"),
+        pytest.param(
+            '[challenger]\nprofile = "cn-card-b"\nsplit = 0.1\n', "", "of its own", id="chained"
+        ),
+        pytest.param('name = "cn-card"\n', "", "same name", id="same-name"),
+        pytest.param(
+            'name = "b"\n[cycle]\nbank_timezone = "Asia/Tokyo"\n',
+            "",
+            "Asia/Tokyo.*Asia/Shanghai",
+            id="other-time-zone",
+        ),
+        pytest.param(
+            'name = "b"\n[money]\ncurrency = "USD"\n', "", "USD.*CNY", id="other-currency"
+        ),
+        pytest.param('name = "b"\n[cycle]\nlate_fee_rate = -1\n', "", "late_fee_rate", id="bad"),
+    ],
+)
+def test_a_challenger_that_cannot_run_beside_its_champion_is_refused(
+    tmp_path: Path, challenger: str | None, champion_extra: str, must_say: str
+) -> None:
+    name = "no-such.toml"
+    if challenger is not None:
+        name = "b.toml"
+        (tmp_path / name).write_text(challenger, "utf-8")
+    champion = write_policy(
+        tmp_path, f'[challenger]\nprofile = "{name}"\nsplit = 0.2\n{champion_extra}'
+    )
+
+    with pytest.raises(PolicyFileError) as refused:
+        load_policy(champion)
+
+    message = str(refused.value)
+    assert refused.value.exit_code == 2
+    assert "bank.toml" in message and "challenger" in message and "\n" not in message
+    assert re.search(must_say, message), message
+
+
+@pytest.mark.parametrize("split", ["-0.1", "1.5"])
+def test_a_split_outside_0_to_1_is_refused(tmp_path: Path, split: str) -> None:
+    champion = write_policy(tmp_path, f'[challenger]\nprofile = "cn-card-b"\nsplit = {split}\n')
+
+    with pytest.raises(PolicyFileError, match=r"challenger\.split"):
+        load_policy(champion)

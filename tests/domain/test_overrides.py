@@ -26,6 +26,7 @@ from domain.commands import (
     EarlyPlacement,
     Escalate,
     InstallmentPlan,
+    MoveArm,
     OpenDispute,
     Override,
     PackagePlacement,
@@ -177,6 +178,9 @@ CASES: dict[str, Case] = {
         bank_time("2026-05-07", 10),
     ),
     "close": Case(m1_case, lambda a: CloseCase(actor=a, reason="r"), {"manager"}),
+    # champion / challenger: the domain takes any arm but the one the case is in (the
+    # workflow refuses a case that is in no test: tests/arrears/intake/test_arms.py)
+    "move_arm": Case(m1_case, lambda a: MoveArm(actor=a, reason="r", arm="challenger"), APPROVERS),
 }
 
 
@@ -461,6 +465,7 @@ def every_override(actor: Actor) -> list[Override]:
         Recall(actor=actor, reason="r"),
         RecordLegalMilestone(actor=actor, reason="r", milestone="suit_filed"),
         CloseCase(actor=actor, reason="r"),
+        MoveArm(actor=actor, reason="r", arm="challenger"),
     ]
 
 

@@ -236,10 +236,3 @@ async def test_migrate_with_postgres_down_gives_one_line_without_the_password(
     assert "s3cret" not in err
 
 
-@pytest.mark.parametrize("command", ["report"])
-async def test_commands_of_later_issues_say_not_yet_available_with_exit_code_2(
-    command: str, stack_env: StackEnv
-) -> None:
-    code, _, err = await run_arrears(command, "x.csv", env=stack_env.as_env())
-    assert code == 2
-    assert "not yet available" in err

@@ -9,24 +9,19 @@ next business day, so a case changes only when a test changes it.
 from __future__ import annotations
 
 import re
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contact import SimulatedProvider
 from arrears.settings import Settings
-from arrears.stack.temporal import ensure_search_attributes
 from arrears.store.events import EventStore
 from arrears.workers import case_activities
 from domain.intake import open_case
@@ -45,17 +40,6 @@ ORIGIN = datetime(2026, 3, 2, 10, 0, tzinfo=zone("Asia/Shanghai"))
 DAY_SECONDS = 3600.0
 DEBTOR_NAME = "Zhang Sanfeng"
 MOBILE = "+8613912345678"
-
-
-@pytest.fixture(scope="module")
-async def temporal() -> AsyncIterator[Client]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        data_converter=pydantic_data_converter,
-    )
-    async with env:
-        await ensure_search_attributes(env.client, env.client.namespace)
-        yield env.client
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple[Any, ...]]]:
     tables = {
         "case_events": "SELECT * FROM case_events ORDER BY case_id, seq",
         "cases": "SELECT * FROM cases ORDER BY case_id",
+        "case_snapshots": "SELECT * FROM case_snapshots ORDER BY case_id, last_seq",
         "payments": "SELECT * FROM payments ORDER BY case_id, seq",
         "commissions": "SELECT * FROM commissions ORDER BY case_id, seq",
         "placement_records": "SELECT case_id, account_id, facts, source_file, source_line,"
