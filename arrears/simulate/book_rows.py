@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from arrears.store.events import payload_of
-from domain.arms import Arm
+from domain.arms import CHAMPION, Arm
 from domain.billing import add_months
 from domain.errors import DomainError
 from domain.events import Event
@@ -98,13 +98,10 @@ def month_ends(start: date, months: int, policy: Policy) -> list[datetime]:
     return [start_of_day(add_months(start, m), bank) for m in range(1, months + 1)]
 
 
-def event_row(case_id: str, event: Event, arm: Arm | None) -> tuple[Any, ...]:
+def event_row(case_id: str, event: Event) -> tuple[Any, ...]:
     """The `case_events` row of an event: the payload the live `EventStore` writes
-    (`payload_of`), with the arm on `case_opened` when the run has arms."""
-    payload = payload_of(event)
-    if arm is not None and event.type == "case_opened":
-        payload["arm"] = arm
-    return (case_id, event.seq, event.type, event.at, payload, SIMULATED, SIMULATED)
+    (`payload_of`; `case_opened` carries the arm)."""
+    return (case_id, event.seq, event.type, event.at, payload_of(event), SIMULATED, SIMULATED)
 
 
 def snapshot_row(run: CaseRun) -> tuple[Any, ...]:
@@ -129,7 +126,7 @@ def simulate_case(
     refuses to open is left out, as the portfolio report leaves it out."""
     run = CaseRun(policy, row.case_id)
     try:
-        run.apply(open_case(row), start_of_day(start, policy.cycle.bank_timezone))
+        run.apply(open_case(row, arm or CHAMPION), start_of_day(start, policy.cycle.bank_timezone))
     except DomainError as refusal:
         return SimulatedCase(refused=f"{refusal.rule}: {refusal.message}")
     debtor = Debtor(seed, row.account_id, policy)
@@ -147,5 +144,5 @@ def simulate_case(
     for moment in month_ends(start, months, policy):
         drive(run, inputs, moment, debtor.reply, react)
     keep = recording.event_types
-    rows.events = [event_row(run.case_id, e, arm) for e in run.events if e.type in keep]
+    rows.events = [event_row(run.case_id, e) for e in run.events if e.type in keep]
     return rows
