@@ -4,13 +4,45 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 
 from arrears.errors import UsageError
 from arrears.settings import Settings
+
+if TYPE_CHECKING:
+    from arrears.simulate.book_rows import Challenger
+
+FORMATS = ("table", "csv", "json")
+
+
+def _challenger(profile: str | None, split: str | None) -> Challenger | None:
+    from arrears.simulate.book_rows import Challenger
+
+    if profile is None:
+        if split is not None:
+            raise UsageError("--split needs --challenger PROFILE")
+        return None
+    if split is None:
+        raise UsageError("--challenger needs --split (the challenger's share, e.g. 0.2)")
+    try:
+        share = Decimal(split)
+    except InvalidOperation:
+        raise UsageError(f"--split {split!r} is not a number") from None
+    if not (share.is_finite() and Decimal(0) < share < Decimal(1)):
+        raise UsageError(f"--split {split} must lie strictly between 0 and 1")
+    return Challenger(profile, share)
+
+
+def _format(fmt: str | None) -> Literal["table", "csv", "json"]:
+    if fmt is None:
+        return "table"
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: one of {', '.join(FORMATS)}")
+    return cast(Literal["table", "csv", "json"], fmt)
 
 
 def simulate(
@@ -33,16 +65,42 @@ def simulate(
             "the report is the same for any number."
         ),
     ] = 1,
+    report: Annotated[
+        str | None,
+        typer.Option(help="A report kind of `arrears report`, over the simulated book."),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="table, csv or json (with --report).")
+    ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            help="Policy profile of the portfolio (the champion); default: ARREARS_POLICY."
+        ),
+    ] = None,
+    challenger: Annotated[
+        str | None, typer.Option(help="Challenger profile: run a champion / challenger test.")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Share of accounts in the challenger arm (0 < split < 1).")
+    ] = None,
 ) -> None:
     """Run one scenario through the policy and print its timeline JSON (times in the
     bank's zone), or with --portfolio run every case of a placement file and print a
-    portfolio report."""
+    portfolio report, or with --report a report of the live book's kinds over the
+    simulated book; with --challenger, per arm side by side with the differences."""
+    from arrears.simulate.book_report import portfolio_per_arm, simulated_report
+    from arrears.simulate.book_rows import BookRun
     from arrears.simulate.portfolio import run_portfolio
     from arrears.simulate.scenario import run_scenario
 
     if (scenario is None) == (portfolio is None):
         raise UsageError("give either a SCENARIO file or --portfolio FILE")
     if scenario is not None:
+        if report or fmt or policy or challenger or split:
+            raise UsageError(
+                "--report, --format, --policy, --challenger and --split need --portfolio"
+            )
         print(run_scenario(scenario, engine).model_dump_json(indent=2), flush=True)
         return
     assert portfolio is not None
@@ -50,7 +108,24 @@ def simulate(
         first_day = date.fromisoformat(start) if start else datetime.now(UTC).date()
     except ValueError:
         raise UsageError(f"--start {start!r} is not an ISO date (YYYY-MM-DD)") from None
-    report, refusals = run_portfolio(portfolio, months, seed, first_day, Settings().policy, jobs)
-    print(report.model_dump_json(indent=2), flush=True)
-    for line in refusals.lines(portfolio):
-        print(f"arrears: {line}", file=sys.stderr)
+    settings = Settings()
+    book = BookRun(
+        portfolio,
+        months,
+        seed,
+        first_day,
+        policy or settings.policy,
+        _challenger(challenger, split),
+    )
+    if report is not None:
+        print(simulated_report(book, report, _format(fmt), settings), end="", flush=True)
+        return
+    if fmt not in (None, "json"):
+        raise UsageError("without --report the portfolio report is JSON only")
+    if book.challenger is None:
+        result, refusals = run_portfolio(portfolio, months, seed, first_day, book.policy, jobs)
+        print(result.model_dump_json(indent=2), flush=True)
+        for line in refusals.lines(portfolio):
+            print(f"arrears: {line}", file=sys.stderr)
+        return
+    print(portfolio_per_arm(book, jobs), flush=True)

@@ -4,7 +4,7 @@ months, in one process or several, and the portfolio report (CONTRACTS.md §2)."
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,10 +59,31 @@ class Refusals:
         return said
 
 
+def placement_rows(path: Path, refusals: Refusals) -> Iterator[PlacementRow]:
+    """The rows of a placement file the reader accepts, as it reads them; the others
+    counted in `refusals` (the first few named by line and reason)."""
+    for record in read_placements(path):
+        if record.row is None:
+            refusals.rows += 1
+            if len(refusals.named) < NAMED_REFUSALS:
+                why = ", ".join(f"{column}: {reason}" if column else reason
+                                for column, reason in record.errors)  # fmt: skip
+                refusals.named.append(f"line {record.line} ({why})")
+            continue
+        yield record.row
+
+
 def run_portfolio(
-    path: Path, months: int, seed: int, start: date, policy_name: str, jobs: int = 1
+    path: Path,
+    months: int,
+    seed: int,
+    start: date,
+    policy_name: str,
+    jobs: int = 1,
+    keep: Callable[[PlacementRow], bool] | None = None,
 ) -> tuple[PortfolioReport, Refusals]:
-    """The report, and what was left out of it (`Refusals`).
+    """The report, and what was left out of it (`Refusals`); of the accounts `keep`
+    accepts when it is given (one arm of a champion / challenger run).
 
     With `jobs` above 1 the accounts are simulated in that many processes, a chunk at a
     time, and their tallies merged: the report is the very one a single process gives
@@ -73,24 +94,16 @@ def run_portfolio(
         raise UsageError("--jobs must be 0 (one per core) or more")
     policy = load_policy(policy_name)
     refusals = Refusals()
-
-    def rows() -> Iterator[PlacementRow]:
-        for record in read_placements(path):
-            if record.row is None:
-                refusals.rows += 1
-                if len(refusals.named) < NAMED_REFUSALS:
-                    why = ", ".join(f"{column}: {reason}" if column else reason
-                                    for column, reason in record.errors)  # fmt: skip
-                    refusals.named.append(f"line {record.line} ({why})")
-                continue
-            yield record.row
+    rows = placement_rows(path, refusals)
+    if keep is not None:
+        rows = (row for row in rows if keep(row))
 
     processes = jobs or cores()
     try:
         if processes == 1:
-            tally = simulate_accounts(rows(), start, months, seed, policy)
+            tally = simulate_accounts(rows, start, months, seed, policy)
         else:
-            tally = simulate_in_processes(rows(), processes, start, months, seed, policy)
+            tally = simulate_in_processes(rows, processes, start, months, seed, policy)
     except DomainError as err:
         raise ArrearsError(f"portfolio {path}: {err}") from None
     refusals.not_opened = tally.refused
