@@ -31,9 +31,15 @@ spans AS (
     WHERE s.as_of < $2::timestamptz
 ),
 ends AS (SELECT start_at AS end_at FROM months UNION SELECT end_at FROM months),
+-- The month ends a span holds at: those after its start, up to its end, listed per span
+-- and matched by equality (most spans hold at none), not every span tried at every end.
 standing AS (
     SELECT e.end_at, sp.case_id, sp.bucket, sp.outcome, sp.balance
-    FROM ends e JOIN spans sp ON sp.as_of < e.end_at AND (sp.until IS NULL OR sp.until >= e.end_at)
+    FROM spans sp
+    CROSS JOIN LATERAL generate_series(
+        date_trunc('month', sp.as_of AT TIME ZONE $5::text) + interval '1 month',
+        coalesce(sp.until, $2::timestamptz) AT TIME ZONE $5::text, interval '1 month') c(local)
+    JOIN ends e ON e.end_at = c.local AT TIME ZONE $5::text
 ),
 moves AS (
     SELECT m.month, f.bucket AS from_bucket, coalesce(t.outcome, t.bucket) AS to_state,
