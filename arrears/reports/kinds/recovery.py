@@ -53,6 +53,7 @@ ev AS (
         FROM case_events e JOIN scope USING (case_id)
         WHERE e.type IN ('stage_changed', 'placed', 'recalled', 'payment_received')
           AND e.at < $2::timestamptz
+        OFFSET 0  -- the fields out first: the planner would sort whole payloads
     ) narrow
     WINDOW w AS (PARTITION BY case_id ORDER BY seq)
 ),
