@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
@@ -26,13 +26,12 @@ from arrears.console.pages.book import WORDS, bank_today
 from arrears.console.rendering import formats_for, render, viewer_language
 from arrears.console.services import Services
 from arrears.people.sessions import SignedIn
+from arrears.reports.command import default_from
 from arrears.reports.run import Report, ReportQuery, run_report
-from domain.billing import add_months
 
 router = APIRouter()
 BookReader = Annotated[SignedIn, Depends(allowed("book"))]
 
-MONTHS: Final = 12
 #: The reports the page draws, by kind.
 KINDS: Final = ("roll-rates", "cure", "recovery", "contacts", "promises")
 CURE_DAYS: Final = (30, 60, 90)
@@ -45,8 +44,9 @@ _NUMBER = re.compile(r"[0-9]+")
 
 
 def period(today: date) -> tuple[date, date]:
-    """The last 12 months to `today`, both days included (a year back, the day after)."""
-    return add_months(today, -MONTHS) + timedelta(days=1), today
+    """The last 12 months to `today` as `arrears report` counts them by default: today's
+    month and the eleven before it, so month charts have whole months."""
+    return default_from(today), today
 
 
 async def reports(services: Services, today: date) -> dict[str, Report]:
