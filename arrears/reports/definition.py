@@ -27,7 +27,7 @@ ColumnKind = Literal["text", "int", "money", "share", "date"]
 #: The cases a report looks at: every case opened under the chosen policy profile and
 #: arm. A case counts in the arm it was opened in (intention to treat): a case moved by
 #: a supervisor later still counts where it started, so the arms stay comparable.
-SCOPE = """scope AS (
+SCOPE = """scope AS MATERIALIZED (
     SELECT case_id FROM case_events
     WHERE type = 'case_opened'
       AND ($3::text IS NULL OR payload->>'policy' = $3::text)

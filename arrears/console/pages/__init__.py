@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from arrears.console.pages import audit, book, case, search, sign_in, worklists
+from arrears.console.pages import audit, book, book_reports, case, search, sign_in, worklists
 
 ROUTERS: list[APIRouter] = [
     sign_in.router,
     book.router,
+    book_reports.router,
     worklists.router,
     search.router,
     case.router,

@@ -17,12 +17,16 @@ def bucket_order(expr: str) -> str:
 
 
 #: The standing of every case in scope at an instant `{at}`: its latest snapshot with
-#: a business time before it (a case not yet opened then has none).
+#: a business time before it (a case not yet opened then has none). Looked up case by
+#: case through the snapshots' primary key (case_id first): sorting every snapshot of
+#: the book to keep one per case took three times as long on a 10,000-case year.
 def standing_at(at: str) -> str:
-    return f"""SELECT DISTINCT ON (s.case_id) s.*, s.principal + s.interest + s.fees AS balance
-        FROM case_snapshots s JOIN scope USING (case_id)
-        WHERE s.as_of < {at}
-        ORDER BY s.case_id, s.as_of DESC, s.last_seq DESC"""
+    return f"""SELECT s.*, s.principal + s.interest + s.fees AS balance
+        FROM scope CROSS JOIN LATERAL (
+            SELECT * FROM case_snapshots s
+            WHERE s.case_id = scope.case_id AND s.as_of < {at}
+            ORDER BY s.as_of DESC, s.last_seq DESC LIMIT 1
+        ) s"""
 
 
 def month_ends() -> str:

@@ -30,21 +30,27 @@ from domain.events import Outcome
 RIGHT_PARTY_OUTCOMES = tuple(o for o in get_args(Outcome) if is_right_party(o))
 
 # Attempts are first counted per case, channel and outcome (a case has many attempts of
-# a kind), so the grouping sets below count distinct cases over far fewer rows.
+# a kind), so the grouping sets below count distinct cases over far fewer rows. The
+# fields are taken out of the payload first (`OFFSET 0` keeps the planner from folding
+# that step into the grouping): sorting whole payloads for the grouping spilled to disk
+# and took most of the time.
 SQL = f"""WITH {SCOPE},
-per_case AS (
+attempts AS (
     SELECT e.case_id,
            e.payload->>'channel' AS channel,
            e.payload->>'outcome' AS outcome,
-           count(*) AS attempts,
-           count(*) FILTER (
-               WHERE e.payload->>'target' = 'debtor'
-                 AND e.payload->>'outcome' IN ({", ".join(f"'{o}'" for o in RIGHT_PARTY_OUTCOMES)})
-           ) AS rpc
+           e.payload->>'target' = 'debtor'
+               AND e.payload->>'outcome' IN ({", ".join(f"'{o}'" for o in RIGHT_PARTY_OUTCOMES)})
+               AS rpc
     FROM case_events e
-    JOIN scope s ON s.case_id = e.case_id
     WHERE e.type = 'contact_attempted' AND e.at >= $1 AND e.at < $2
       AND $5::text IS NOT NULL
+    OFFSET 0
+),
+per_case AS (
+    SELECT a.case_id, a.channel, a.outcome, count(*) AS attempts,
+           count(*) FILTER (WHERE a.rpc) AS rpc
+    FROM attempts a JOIN scope s ON s.case_id = a.case_id
     GROUP BY 1, 2, 3
 )
 SELECT coalesce(channel, 'all') AS channel,

@@ -30,37 +30,57 @@ def _month(at: str) -> str:
 
 SQL = f"""WITH {SCOPE},
 -- The events that set a payment's stage and placement, with the payments, in each
--- case's order; a running count per kind makes groups whose first row is the setter.
+-- case's order, in ONE window pass (one sort by case and seq): the latest stage change
+-- and the latest placement or recall at or before each row, found as the running max of
+-- "seq (zero-padded) || what it says", so each row carries its setter without a second
+-- window over groups. Only the fields used are carried (the payloads stay behind: sorting
+-- them spilled to disk).
 ev AS (
-    SELECT e.case_id, e.seq, e.type, e.at, e.payload,
-           count(*) FILTER (WHERE e.type = 'stage_changed')
-               OVER (PARTITION BY e.case_id ORDER BY e.seq) AS stage_group,
-           count(*) FILTER (WHERE e.type IN ('placed', 'recalled'))
-               OVER (PARTITION BY e.case_id ORDER BY e.seq) AS place_group
-    FROM case_events e JOIN scope USING (case_id)
-    WHERE e.type IN ('stage_changed', 'placed', 'recalled', 'payment_received')
-      AND e.at < $2::timestamptz
+    SELECT case_id, seq, type, at, collected, balance,
+           max(stage_mark) OVER w AS stage_mark, max(place_mark) OVER w AS place_mark
+    FROM (
+        SELECT e.case_id, e.seq, e.type, e.at,
+               CASE WHEN e.type = 'payment_received'
+                    THEN (e.payload->>'amount')::numeric - (e.payload->>'unapplied')::numeric
+               END AS collected,
+               CASE WHEN e.type = 'placed' THEN e.payload->>'balance' END AS balance,
+               CASE WHEN e.type = 'stage_changed'
+                    THEN lpad(e.seq::text, 10, '0') || (e.payload->>'stage') END AS stage_mark,
+               CASE WHEN e.type = 'placed'
+                    THEN lpad(e.seq::text, 10, '0') || (e.payload->>'agency') || chr(31)
+                         || (e.payload->>'hand')
+                    WHEN e.type = 'recalled' THEN lpad(e.seq::text, 10, '0') END AS place_mark
+        FROM case_events e JOIN scope USING (case_id)
+        WHERE e.type IN ('stage_changed', 'placed', 'recalled', 'payment_received')
+          AND e.at < $2::timestamptz
+        OFFSET 0  -- the fields out first: the planner would sort whole payloads
+    ) narrow
+    WINDOW w AS (PARTITION BY case_id ORDER BY seq)
 ),
+-- `place_group`: the seq of the placement (or recall) in force; agency and hand empty
+-- after a recall.
 filled AS (
-    SELECT case_id, seq, type, at, payload, place_group,
-           first_value(payload->>'stage')
-               OVER (PARTITION BY case_id, stage_group ORDER BY seq) AS stage,
-           first_value(CASE WHEN type = 'placed' THEN payload END)
-               OVER (PARTITION BY case_id, place_group ORDER BY seq) AS placement
+    SELECT case_id, type, at, collected, balance, left(place_mark, 10) AS place_group,
+           substr(stage_mark, 11) AS stage,
+           nullif(split_part(substr(place_mark, 11), chr(31), 1), '') AS agency,
+           nullif(split_part(substr(place_mark, 11), chr(31), 2), '') AS hand
     FROM ev
 ),
 pays AS (
-    SELECT case_id, place_group, at, coalesce(stage, 'reminder') AS stage,
-           placement->>'agency' AS agency, placement->>'hand' AS hand,
-           (payload->>'amount')::numeric - (payload->>'unapplied')::numeric AS collected
+    SELECT case_id, place_group, at, coalesce(stage, 'reminder') AS stage, agency, hand,
+           collected
     FROM filled WHERE type = 'payment_received'
 ),
+-- What came in during each placement, summed once and joined: a lookup per placement
+-- into `pays` (a CTE, so never indexed) read every payment once per placement.
+placed_pays AS (
+    SELECT case_id, place_group, sum(collected) AS collected
+    FROM pays GROUP BY case_id, place_group
+),
 vintages AS (
-    SELECT {_month("f.at")} AS month, f.payload->>'balance' IS NULL AS unknown,
-           (f.payload->>'balance')::numeric AS balance,
-           (SELECT coalesce(sum(p.collected), 0) FROM pays p
-            WHERE p.case_id = f.case_id AND p.place_group = f.place_group) AS collected
-    FROM filled f
+    SELECT {_month("f.at")} AS month, f.balance IS NULL AS unknown,
+           f.balance::numeric AS balance, coalesce(p.collected, 0) AS collected
+    FROM filled f LEFT JOIN placed_pays p USING (case_id, place_group)
     WHERE f.type = 'placed' AND f.at >= $1::timestamptz
 )
 SELECT section, month, stage, agency, hand, collected, agency_collected, placements,

@@ -30,10 +30,23 @@ spans AS (
     FROM case_snapshots s JOIN scope USING (case_id)
     WHERE s.as_of < $2::timestamptz
 ),
-ends AS (SELECT start_at AS end_at FROM months UNION SELECT end_at FROM months),
+-- The month ends in order, as one array: `width_bucket(t, ends)` is how many of them
+-- are at or before `t` (a binary search), so the ends a span holds at (after its start,
+-- up to its end) are the indices between two of those counts; spans within one month,
+-- most of them, hold at none and are dropped before any row is made.
+ends AS (
+    SELECT array_agg(end_at ORDER BY end_at) AS at
+    FROM (SELECT start_at AS end_at FROM months UNION SELECT end_at FROM months) e
+),
+crossing AS (
+    SELECT sp.*, width_bucket(sp.as_of, ends.at) AS first_before,
+           coalesce(width_bucket(sp.until, ends.at), cardinality(ends.at)) AS last_held
+    FROM spans sp, ends
+),
 standing AS (
-    SELECT e.end_at, sp.case_id, sp.bucket, sp.outcome, sp.balance
-    FROM ends e JOIN spans sp ON sp.as_of < e.end_at AND (sp.until IS NULL OR sp.until >= e.end_at)
+    SELECT ends.at[k] AS end_at, c.case_id, c.bucket, c.outcome, c.balance
+    FROM crossing c, ends, generate_series(c.first_before + 1, c.last_held) k
+    WHERE c.last_held > c.first_before
 ),
 moves AS (
     SELECT m.month, f.bucket AS from_bucket, coalesce(t.outcome, t.bucket) AS to_state,
