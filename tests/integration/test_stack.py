@@ -234,5 +234,3 @@ async def test_migrate_with_postgres_down_gives_one_line_without_the_password(
     assert len(lines) == 1
     assert "is unreachable" in lines[0]
     assert "s3cret" not in err
-
-
