@@ -17,6 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from temporalio.client import Client
 
+from arrears.serve.demo_desk import PROMISED
 from domain.policy import STAGES
 from workflows.case import CaseWorkflow
 from workflows.case_io import PaymentSignal
@@ -106,7 +107,8 @@ async def show(
 async def demo_payments(
     client: Client, pool: asyncpg.Pool, stop: asyncio.Event, seed: int = 7
 ) -> None:
-    """A stand-in payments feed: now and then a few debtors pay part of their balance."""
+    """A stand-in payments feed: now and then a few debtors pay part of their balance,
+    and some who promised (the demo desk's promises) pay what they promised."""
     rng = random.Random(seed)
     while not stop.is_set():
         await _pause(stop, 5.0)
@@ -117,17 +119,24 @@ async def demo_payments(
             if rng.random() < 0.5:
                 continue
             share = Decimal(rng.choice([10, 25, 50, 100])) / 100
-            amount = (Decimal(row["balance"]) * share).quantize(Decimal("0.01"))
-            if amount <= 0:
-                continue
-            handle = client.get_workflow_handle_for(CaseWorkflow.run, row["case_id"])
-            try:
-                await handle.signal(
-                    CaseWorkflow.payment,
-                    PaymentSignal(reference=f"DEMO-{uuid.uuid4().hex[:10]}", amount=amount),
-                )
-            except Exception:  # a case that just closed: the feed moves on
-                continue
+            await _pay(client, row["case_id"], (Decimal(row["balance"]) * share))
+        for row in await pool.fetch(PROMISED, 1):
+            if rng.random() < 0.6:  # the rest are left to break
+                await _pay(client, row["case_id"], Decimal(row["promise_amount"]))
+
+
+async def _pay(client: Client, case_id: str, amount: Decimal) -> None:
+    amount = amount.quantize(Decimal("0.01"))
+    if amount <= 0:
+        return
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    try:
+        await handle.signal(
+            CaseWorkflow.payment,
+            PaymentSignal(reference=f"DEMO-{uuid.uuid4().hex[:10]}", amount=amount),
+        )
+    except Exception:  # a case that just closed: the feed moves on
+        return
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

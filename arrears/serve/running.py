@@ -115,6 +115,7 @@ async def _start_demo(
     from arrears.intake.importer import Importer, open_placements
     from arrears.policies import load_arms
     from arrears.serve.dashboard import demo_payments, show
+    from arrears.serve.demo_desk import demo_desk
     from arrears.stack.temporal import connect
     from arrears.store.db import create_pool
 
@@ -139,7 +140,8 @@ async def _start_demo(
 
     dashboard = asyncio.ensure_future(show(pool, stop, Console()))
     payments = asyncio.ensure_future(demo_payments(client, pool, stop))
-    return [asyncio.ensure_future(close_pool_when_done(dashboard, payments))]
+    desk = asyncio.ensure_future(demo_desk(client, pool, stop))
+    return [asyncio.ensure_future(close_pool_when_done(dashboard, payments, desk))]
 
 
 async def _start_console(settings: Settings, stop: asyncio.Event) -> asyncio.Future[None]:
