@@ -12,31 +12,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 import asyncpg
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.service import RPCError
 
 from arrears.cases.override import send_override
 from arrears.errors import ArrearsError
 from arrears.people.demo import demo_id
 from domain.commands import PromiseToPay
 from domain.events import Actor
+from workflows.case import CaseWorkflow
 
 #: An open case whose debtor was reached, with nothing running a promise or plan could
-#: clash with (a dispute or a cease-contact request stops collection talk), and the
-#: business time of its latest event: the desk's "today" for that case (each demo case
-#: runs its own fast business clock).
+#: clash with (a dispute or a cease-contact request stops collection talk).
 _REACHED = """
-SELECT w.case_id, c.balance,
-       (SELECT max(e.at) FROM case_events e WHERE e.case_id = w.case_id) AS at
-  FROM case_worklist w JOIN cases c USING (case_id)
+SELECT w.case_id FROM case_worklist w JOIN cases c USING (case_id)
  WHERE c.outcome IS NULL AND w.last_rpc_at IS NOT NULL
    AND w.promise_amount IS NULL AND w.plan_installments IS NULL
    AND NOT w.dispute_open AND NOT w.cease_contact
  ORDER BY random() LIMIT $1
 """
+
+_QUERY_ERRORS = (WorkflowQueryFailedError, WorkflowQueryRejectedError)
 
 #: Cases with a promise running: the payments feed pays some of them in full.
 PROMISED = """
@@ -74,10 +74,17 @@ async def demo_desk(
         if stop.is_set() or rng.random() < 0.3:
             continue
         for row in await pool.fetch(_REACHED, 1):
-            at: datetime | None = row["at"]
-            promise = at and demo_promise(Decimal(row["balance"]), at.date(), rng)
-            if not promise:
-                continue
-            # A case that closed or changed a moment ago refuses it: the desk moves on.
-            with contextlib.suppress(ArrearsError):
-                await send_override(client, row["case_id"], promise)
+            # A case that is far behind, closed or changed a moment ago does not answer or
+            # refuses: the desk moves on (a demo, not a collector's queue).
+            with contextlib.suppress(ArrearsError, RPCError, TimeoutError, *_QUERY_ERRORS):
+                await _take_promise(client, row["case_id"], rng)
+
+
+async def _take_promise(client: Client, case_id: str, rng: random.Random) -> None:
+    """Ask the case for its business day and balance (each demo case runs its own fast
+    business clock, so the read model's times are behind it), then send the promise."""
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    view = await handle.query(CaseWorkflow.view, rpc_timeout=timedelta(seconds=5))
+    promise = demo_promise(view.state.total, view.business_now.date(), rng)
+    if promise is not None:
+        await send_override(client, case_id, promise, timeout=10)
