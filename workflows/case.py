@@ -185,6 +185,11 @@ class CaseWorkflow:
                 non_retryable=True,
             )
         self._state = fold(events)
+        other = self._input.other_arm
+        if other is not None and self._state.policy == other.name:
+            # A case of the other arm (opened in it, or moved there): its late payment is
+            # decided under its own profile, not the one the sender configured first.
+            self._follow_other_arm()
 
     async def _step(self) -> Move:
         """Carry out the case loop's next move (`domain.loop.next_move`) if it is an input
@@ -269,8 +274,9 @@ class CaseWorkflow:
         return events
 
     def _follow_other_arm(self) -> None:
-        """After `move_arm`: the case follows the other arm's profile from now on, and
-        keeps its own as the other (a move back is another recorded move)."""
+        """After `move_arm` (or loading a recorded case of the other arm): the case
+        follows the other arm's profile from now on, and keeps its own as the other (a
+        move back is another recorded move)."""
         other = self._input.other_arm
         assert other is not None, "the validator refuses a move without another arm"
         self._input = self._input.model_copy(

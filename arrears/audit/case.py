@@ -9,6 +9,7 @@ are not problems (`arrears.audit.findings` says how a difference is classified).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,7 +33,7 @@ from arrears.audit.findings import (
 )
 from arrears.audit.store import read_model_findings, read_snapshot
 from domain.contact import record_gaps
-from domain.events import ContactAttempted, Event
+from domain.events import ArmChanged, ContactAttempted, Event
 from domain.evolve import fold
 from domain.policy import Policy
 from domain.simulation import Timeline, timeline
@@ -87,7 +88,9 @@ class CaseAudit:
         state = fold(events)
         account = state.account.account_id if state.account else self.case_id
         assert self.case_input is not None and state.as_of is not None
-        return timeline(state, events, account, state.as_of, self.case_input.policy)
+        profiles = profiles_in_force(self.case_input, events)
+        policy = profiles[-1] if profiles else self.case_input.policy
+        return timeline(state, events, account, state.as_of, policy)
 
     def report(self, with_timeline: bool) -> CaseReport:
         shown = None
@@ -161,11 +164,27 @@ async def reconcile(
     return snapshot.chain + findings + read_model_findings(reference, snapshot)
 
 
-def record_problems(events: list[Event], policy: Policy) -> list[str]:
-    """Contact attempts whose record lacks what POLICY §5 requires of it."""
+def profiles_in_force(case_input: CaseInput, events: Sequence[Event]) -> list[Policy]:
+    """The profile each event was decided under, as the workflow follows it: the first
+    run's, and after each `arm_changed` the other arm's (`CaseWorkflow._follow_other_arm`
+    swaps the two, and continue-as-new carries the swap), the `arm_changed` itself
+    included (the move is decided with the profile moved to). Judging a moved case by
+    its first profile would hold its later attempts to rules it no longer followed."""
+    current, other = case_input.policy, case_input.other_arm
+    profiles = []
+    for event in events:
+        if isinstance(event, ArmChanged) and other is not None:
+            current, other = other, current
+        profiles.append(current)
+    return profiles
+
+
+def record_problems(events: list[Event], case_input: CaseInput) -> list[str]:
+    """Contact attempts whose record lacks what POLICY §5 requires of it, under the
+    profile in force when each was made."""
     return [
         f"contact attempt {event.seq} is {gap} (POLICY §5)"
-        for event in events
+        for event, policy in zip(events, profiles_in_force(case_input, events), strict=True)
         if isinstance(event, ContactAttempted)
         for gap in record_gaps(event, policy.contact)
     ]
@@ -191,7 +210,7 @@ async def audit_case(
     audit.findings += skipped
     audit.findings += [
         Finding(kind="record", detail=problem)
-        for problem in record_problems(audit.events, audit.case_input.policy)
+        for problem in record_problems(audit.events, audit.case_input)
     ]
     if pool is not None:
         audit.findings += await reconcile(case_id, appends, pool, source, limits)

@@ -18,7 +18,9 @@ posted).
 Money received is never turned away: a payment to a case that has ended (its workflow
 closed, or gone from Temporal after the retention) is sent with signal-with-start to a
 short run of the same workflow id (`CaseInput.after_close`), which rebuilds the case
-from the event store and records the payment on it as unapplied credit. Such rows are
+from the event store and records the payment on it as unapplied credit, under the
+profile of the case's arm (the run is given both arms and follows the one the case's
+events name). Such rows are
 posted, counted again in `to_ended_cases` and named on a line of their own. Whether a
 case ever existed is asked of PostgreSQL's `cases` table, only when Temporal has no
 running workflow for it.
@@ -40,9 +42,9 @@ from temporalio.service import RPCError
 
 from arrears.cases.client import RPC_TIMEOUT, is_not_found, temporal_errors
 from arrears.intake.payments_file import Payment, Problem, read_payments
+from arrears.policies import Arms
 from arrears.settings import Settings
 from arrears.store.db import create_pool
-from domain.policy import Policy
 from workflows.case_io import CaseInput
 
 #: Accounts posted at once; one account's payments are posted in file order.
@@ -70,10 +72,10 @@ class CaseRecords:
     account's latest delinquency episode, whether a case not running in Temporal ever
     existed, and the after-close run that takes a payment to an ended case."""
 
-    def __init__(self, client: Client, db_url: str, policy: Policy, task_queue: str) -> None:
+    def __init__(self, client: Client, db_url: str, arms: Arms, task_queue: str) -> None:
         self._client = client
         self._db_url = db_url
-        self._policy = policy
+        self._arms = arms
         self._task_queue = task_queue
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
@@ -105,7 +107,12 @@ class CaseRecords:
         """Signal-with-start: joins an after-close run already going, else starts one."""
         await self._client.start_workflow(
             "Case",
-            CaseInput(case_id=payment.case_id, policy=self._policy, after_close=True),
+            CaseInput(
+                case_id=payment.case_id,
+                policy=self._arms.champion,
+                other_arm=self._arms.challenger,
+                after_close=True,
+            ),
             id=payment.case_id,
             task_queue=self._task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -198,16 +205,14 @@ async def post_payments(
 
 
 async def _run(path: Path) -> tuple[Summary, list[Problem]]:
-    from arrears.policies import load_policy
+    from arrears.policies import load_arms
     from arrears.stack.temporal import connect
 
     rows = read_payments(path)
     first = next(rows, None)  # a file that is not a payments file stops here (exit 2)
     settings = Settings()
     client = await connect(settings)
-    records = CaseRecords(
-        client, settings.db_url, load_policy(settings.policy), settings.task_queue
-    )
+    records = CaseRecords(client, settings.db_url, load_arms(settings.policy), settings.task_queue)
 
     def all_rows() -> Iterator[Payment | Problem]:
         if first is not None:

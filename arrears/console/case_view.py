@@ -76,6 +76,9 @@ STAGE_NAMES: Final = (
     N_("reminder"), N_("phone"), N_("letter"), N_("visit"), N_("outsourcing"), N_("legal"),
 )  # fmt: skip
 
+#: The arms of a champion / challenger test (`domain.arms`), translated where shown.
+ARM_NAMES: Final = (N_("champion"), N_("challenger"))
+
 
 _GONE: Final = N_("Temporal no longer has this case's workflow.")
 
@@ -99,6 +102,10 @@ class Standing:
     outcome: str | None
     agency: str | None = None
     hand: str | None = None
+    #: The profile the case follows now and its arm of a champion / challenger test (a
+    #: supervisor's `move_arm` changes both; reports count the arm it was opened in).
+    policy: str | None = None
+    arm: str | None = None
     term_ends: datetime | None = None
     pause_until: datetime | None = None
     next_at: datetime | None = None
@@ -166,7 +173,7 @@ def standing_of(reading: CaseReading) -> Standing:
         principal=s.principal, interest=s.interest, fees=s.fees, holds=tuple(s.holds),
         outcome=s.outcome,
         agency=s.placement.agency if s.placement else None,
-        hand=s.placement.hand if s.placement else None,
+        hand=s.placement.hand if s.placement else None, policy=s.policy, arm=s.arm,
         term_ends=s.placement.term_ends if s.placement else None,
         pause_until=s.pause_until, next_at=reading.view.next_action.at,
         next_what=reading.view.next_action.what, business_now=reading.view.business_now,
@@ -178,7 +185,8 @@ def projected_standing(row: asyncpg.Record) -> Standing:
     return Standing(
         stage=row["stage"], bucket=row["bucket"], dpd=row["dpd"], principal=row["principal"],
         interest=row["interest"], fees=row["fees"], holds=tuple(row["holds"]),
-        outcome=row["outcome"], agency=row["agency"], hand=row["hand"],
+        outcome=row["outcome"], agency=row["agency"], hand=row["hand"], policy=row["policy"],
+        arm=row["arm"],
     )  # fmt: skip
 
 
@@ -246,7 +254,7 @@ async def gather(services: Services, case_id: str, page: int, viewer: User) -> C
     async with services.pool.acquire() as conn:
         projected = await conn.fetchrow(
             "SELECT stage, bucket, dpd, principal, interest, fees, holds, outcome, agency,"
-            " hand FROM cases WHERE case_id = $1",
+            " hand, policy, arm FROM cases WHERE case_id = $1",
             case_id,
         )
         placement = await conn.fetchrow(

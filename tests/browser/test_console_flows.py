@@ -154,3 +154,4 @@ async def test_a_manager_lands_on_the_book(person: SignIn, site: Site) -> None:
     # The Book's reports of the last 12 months, drawn from the report runner.
     await manager.page.get_by_test_id("reports-link").click()
     await expect(manager.page.get_by_test_id("recovery").locator("svg")).to_be_visible()
+    await manager.screenshot("book-reports")

@@ -21,14 +21,17 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.contact import SimulatedProvider
+from arrears.cases.override import send_override
 from arrears.settings import Settings
 from arrears.store.events import EventStore
 from arrears.workers import case_activities
+from domain.commands import MoveArm
+from domain.events import Actor
 from domain.intake import open_case
 from domain.localtime import zone
 from domain.placement import personal_fields
 from domain.policy import Policy
-from tests.arrears.console.conftest import Console, csrf_token
+from tests.arrears.console.conftest import Console, csrf_token, user_id
 from tests.support import free_port, wait_until
 from tests.workflows.conftest import row
 from workflows.case import CaseWorkflow
@@ -64,9 +67,12 @@ async def view(client: Client, case_id: str) -> CaseView:
     return found
 
 
-async def start_case(client: Client, pool: asyncpg.Pool, queue: str) -> str:
+async def start_case(
+    client: Client, pool: asyncpg.Pool, queue: str, other_arm: Policy | None = None
+) -> str:
     """A placed M0 case (`tests.workflows.conftest.row`; its placement record kept as the
-    importer keeps it), opened and settled with the event store caught up."""
+    importer keeps it), opened and settled with the event store caught up; with
+    `other_arm`, a champion case of a champion / challenger test."""
     placement = row(account_id=f"CP{uuid.uuid4().hex[:10]}", debtor_name=DEBTOR_NAME, mobile=MOBILE)
     data = placement.model_dump(mode="json")
     await pool.execute(
@@ -81,6 +87,7 @@ async def start_case(client: Client, pool: asyncpg.Pool, queue: str) -> str:
         policy=Policy(),
         clock=BusinessClock(origin=ORIGIN, day_seconds=DAY_SECONDS),
         open=open_case(placement),
+        other_arm=other_arm,
     )
     await client.start_workflow(
         CaseWorkflow.run, case_input, id=placement.case_id, task_queue=queue
@@ -354,6 +361,40 @@ async def test_the_case_page_is_in_chinese_for_the_cn_card_profile(
         assert label in page.text
     assert "¥9,240.00" in page.text
     assert "Where it stands" not in page.text
+
+
+async def test_the_page_shows_the_profile_and_arm_the_case_follows_also_after_a_move(
+    console: Console, stack: str, temporal: Client, pool: asyncpg.Pool
+) -> None:
+    case_id = await start_case(temporal, pool, stack, other_arm=Policy(name="cn-card-b"))
+    supervisor = await in_english(await console.signed_in("supervisor"))
+    before = await supervisor.get(f"/cases/{case_id}")
+    move = MoveArm(actor=Actor(id=user_id("supervisor"), role="supervisor"), reason="test",
+                   arm="challenger")  # fmt: skip
+    await send_override(temporal, case_id, move)
+    after = await supervisor.get(f"/cases/{case_id}")
+    await supervisor.post("/language", data={"language": "zh_CN",
+                                             "csrf_token": csrf_token(after.text)})  # fmt: skip
+    in_chinese = await supervisor.get(f"/cases/{case_id}")
+
+    assert 'data-testid="arm">cn-card / champion<' in before.text
+    assert 'data-testid="arm">cn-card-b / challenger<' in after.text
+    assert 'data-testid="arm">cn-card-b / 挑战组<' in in_chinese.text
+
+
+async def test_a_case_shown_from_postgresql_shows_its_projected_profile_and_arm(
+    console: Console, pool: asyncpg.Pool
+) -> None:
+    console.services.settings = Settings(temporal_port=free_port())  # nothing listens there
+    await store_events(pool, "case-PAGED-1", 3)
+    await pool.execute(
+        "UPDATE cases SET arm = 'challenger', policy = 'cn-card-b' WHERE case_id = $1",
+        "case-PAGED-1",
+    )
+    collector = await in_english(await console.signed_in("collector"))
+    page = await collector.get("/cases/case-PAGED-1")
+
+    assert 'data-testid="arm">cn-card-b / challenger<' in page.text
 
 
 async def test_a_closed_case_shows_its_last_state_with_a_note(
