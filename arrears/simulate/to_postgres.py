@@ -8,7 +8,8 @@ Where the scratch database lives (README "Simulating a portfolio"):
   private embedded PostgreSQL started in a temporary directory for the run (a few
   seconds), so `arrears simulate` still needs no server set up.
 Either way it is migrated with the project's own migrations (the tables are exactly the
-live ones) and dropped at the end, on an error or Ctrl-C too.
+live ones) and dropped at the end, on an error, Ctrl-C or SIGTERM too
+(`arrears.simulate.interrupts`).
 """
 
 from __future__ import annotations
