@@ -1,9 +1,11 @@
-"""Ctrl-C and SIGTERM during `arrears simulate --report` on a private embedded server:
-the run stops at once with the shell's exit code and leaves nothing behind (no
-temporary directory, no postmaster, no worker process)."""
+"""Ctrl-C and SIGTERM during `arrears simulate --report`: the run stops at once with the
+shell's exit code and leaves nothing behind (on a private embedded server: no temporary
+directory, no postmaster, no worker process; on a configured server: no database)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -13,10 +15,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from arrears.intake.sample import write_sample
-from tests.support import bare_env, free_port
+from tests.support import bare_env, free_port, wait_until
 
 #: The checkout these tests are in: `python -m arrears.cli` from there runs its code.
 ROOT = Path(__file__).resolve().parents[3]
@@ -95,3 +98,52 @@ def test_a_signal_stops_a_simulated_report_and_removes_its_private_server(
     assert list(tmp_path.iterdir()) == []
     assert not Path(f"/proc/{postmaster}").exists()
     assert processes_marked(marker) == []
+
+
+async def scratch_databases(server_url: str) -> set[str]:
+    admin = await asyncpg.connect(server_url)
+    try:
+        rows = await admin.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'arrears\\_sim\\_%'"
+        )
+    finally:
+        await admin.close()
+    return {r["datname"] for r in rows}
+
+
+async def test_sigterm_drops_the_scratch_database_made_on_a_configured_server(
+    big_book: Path, postgres_server_url: str
+) -> None:
+    before = await scratch_databases(postgres_server_url)
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "arrears.cli", "simulate", "--portfolio", str(big_book),
+        "--months", "12", "--start", "2026-01-05", "--report", "recovery",
+        cwd=ROOT, env=bare_env(DATABASE_URL=postgres_server_url),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+
+        async def migrated() -> bool:
+            assert run.returncode is None
+            for name in await scratch_databases(postgres_server_url) - before:
+                url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
+                with contextlib.suppress(OSError, asyncpg.PostgresError):
+                    conn = await asyncpg.connect(url)
+                    try:
+                        return bool(await conn.fetchval("SELECT to_regclass('case_snapshots')"))
+                    finally:
+                        await conn.close()
+            return False
+
+        await wait_until(migrated, "the scratch database to be migrated", 120)
+        run.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(run.communicate(), 20)
+    finally:
+        if run.returncode is None:
+            run.kill()
+            await run.communicate()
+
+    assert run.returncode == 128 + signal.SIGTERM, err
+    assert out == b""
+    assert err.decode() == "arrears: simulate stopped by SIGTERM; nothing reported\n"
+    assert await scratch_databases(postgres_server_url) == before
