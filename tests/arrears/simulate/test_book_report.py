@@ -27,7 +27,7 @@ from arrears.store.events import event_from_payload
 from domain.arms import Arm, assign_arm
 from domain.delinquency import bucket_label
 from domain.evolve import fold
-from domain.portfolio import Tally, simulate_accounts
+from domain.portfolio import Tally, portfolio_report, simulate_accounts
 
 EVERYTHING = Recording(EVERY_EVENT_TYPE, snapshots=False)
 NOW = datetime(2026, 7, 2, tzinfo=UTC)
@@ -165,3 +165,18 @@ async def test_a_report_simulated_in_several_processes_is_the_one_of_one_process
     assert two == one
     assert refused_two == refused_one
     assert all(report.rows for report in one.values())
+
+
+async def test_each_arms_recovery_report_collects_what_its_portfolio_report_recovered(
+    book: BookRun, settings: Settings
+) -> None:
+    split = BookRun(**{**book.__dict__, "challenger": Challenger("us-reg-f", Decimal("0.4"))})
+    reports, _ = await simulated_reports(
+        split, "recovery", ["champion", "challenger"], settings, NOW
+    )
+
+    # The portfolio report's tally is Python over the same simulated payments, no SQL.
+    for arm, profile in (("champion", "cn-card"), ("challenger", "us-reg-f")):
+        tally = tally_of(split, profile, arm)
+        recovered = portfolio_report(tally, load_policy(profile)).recovered
+        assert reports[arm].totals["collected"] == Decimal(recovered) > 0  # type: ignore[index]
