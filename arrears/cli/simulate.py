@@ -14,7 +14,7 @@ from arrears.errors import UsageError
 from arrears.settings import Settings
 
 if TYPE_CHECKING:
-    from arrears.simulate.book_rows import Challenger
+    from arrears.simulate.book_rows import BookRun, Challenger
 
 FORMATS = ("table", "csv", "json")
 
@@ -89,9 +89,8 @@ def simulate(
     bank's zone), or with --portfolio run every case of a placement file and print a
     portfolio report, or with --report a report of the live book's kinds over the
     simulated book; with --challenger, per arm side by side with the differences."""
-    from arrears.simulate.book_report import portfolio_per_arm, simulated_report
     from arrears.simulate.book_rows import BookRun
-    from arrears.simulate.portfolio import run_portfolio
+    from arrears.simulate.interrupts import Interrupted, signals_interrupt
     from arrears.simulate.scenario import run_scenario
 
     if (scenario is None) == (portfolio is None):
@@ -117,15 +116,32 @@ def simulate(
         policy or settings.policy,
         _challenger(challenger, split),
     )
+    try:
+        with signals_interrupt():
+            _simulate_book(book, report, fmt, jobs, settings)
+    except Interrupted as stop:
+        # The run cleaned up on the way here (`arrears.simulate.interrupts`).
+        print(f"arrears: simulate stopped by {stop.name}; nothing reported", file=sys.stderr)
+        raise typer.Exit(stop.exit_code) from None
+
+
+def _simulate_book(
+    book: BookRun, report: str | None, fmt: str | None, jobs: int, settings: Settings
+) -> None:
+    from arrears.simulate.book_report import portfolio_per_arm, simulated_report
+    from arrears.simulate.portfolio import run_portfolio
+
     if report is not None:
-        print(simulated_report(book, report, _format(fmt), settings), end="", flush=True)
+        print(simulated_report(book, report, _format(fmt), settings, jobs), end="", flush=True)
         return
     if fmt not in (None, "json"):
         raise UsageError("without --report the portfolio report is JSON only")
     if book.challenger is None:
-        result, refusals = run_portfolio(portfolio, months, seed, first_day, book.policy, jobs)
+        result, refusals = run_portfolio(
+            book.path, book.months, book.seed, book.start, book.policy, jobs
+        )
         print(result.model_dump_json(indent=2), flush=True)
-        for line in refusals.lines(portfolio):
+        for line in refusals.lines(book.path):
             print(f"arrears: {line}", file=sys.stderr)
         return
     print(portfolio_per_arm(book, jobs), flush=True)

@@ -34,20 +34,26 @@ def _difference(champion: Value, challenger: Value, kind: str) -> tuple[int | De
 def compared(champion: Report, challenger: Report) -> Report:
     """One report of both arms: the key (text and date) columns, then for every number
     column its champion, challenger and difference columns; one row per key present in
-    either arm (the champion's order first), zero where an arm lacks it; totals alike."""
+    either arm (in the report's order: `_merged_order`), zero where one arm lacks it,
+    blank where both do (`_sides`); totals alike."""
     keys = [(n, k) for n, k in champion.columns if k not in NUMBERS]
     numbers = [(n, k) for n, k in champion.columns if k in NUMBERS]
     columns = list(keys)
     for name, kind in numbers:
         columns += [(f"{name} champion", kind), (f"{name} challenger", kind)]
         columns.append((f"{name} difference", _difference(0, 0, kind)[1]))
+
+    def key(row: dict[str, Value]) -> tuple[Value, ...]:
+        return tuple(row.get(n) for n, _ in keys)
+
     by_key: dict[tuple[Value, ...], list[dict[str, Value]]] = {}
     for side, report in enumerate((champion, challenger)):
         for row in report.rows:
-            by_key.setdefault(tuple(row.get(n) for n, _ in keys), [{}, {}])[side] = row
+            by_key.setdefault(key(row), [{}, {}])[side] = row
     rows = []
-    for key, (mine, theirs) in by_key.items():
-        rows.append({**dict(zip((n for n, _ in keys), key, strict=True)),
+    for shown in _merged_order([key(r) for r in champion.rows], [key(r) for r in challenger.rows]):
+        mine, theirs = by_key[shown]
+        rows.append({**dict(zip((n for n, _ in keys), shown, strict=True)),
                      **_sides(numbers, mine, theirs)})  # fmt: skip
     totals: dict[str, int | Decimal] = {}
     for name, value in _sides(
@@ -63,13 +69,41 @@ def compared(champion: Report, challenger: Report) -> Report:
     )  # fmt: skip
 
 
+def _merged_order(
+    first: list[tuple[Value, ...]], second: list[tuple[Value, ...]]
+) -> list[tuple[Value, ...]]:
+    """The keys of both arms' rows in the report's own order: the champion's, each key
+    only the challenger has coming right before the key it precedes in the challenger's
+    rows (a stage only the challenger reached in a month sits in that month, not after
+    the vintages); at the end when no shared key follows it."""
+    known = set(first)
+    preceding: dict[tuple[Value, ...], list[tuple[Value, ...]]] = {}
+    waiting: list[tuple[Value, ...]] = []
+    for key in second:
+        if key in known:
+            preceding[key], waiting = waiting, []
+        else:
+            waiting.append(key)
+    merged: list[tuple[Value, ...]] = []
+    for key in first:
+        merged += [*preceding.get(key, []), key]
+    return merged + waiting
+
+
 def _sides(
     numbers: list[tuple[str, str]], mine: dict[str, Any], theirs: dict[str, Any]
 ) -> dict[str, Value]:
+    """A row's numbers for both arms and their difference. A figure blank in both arms
+    (a stage row's agency columns, a share of nothing) stays blank; blank in one arm
+    only, it counts as zero there."""
     line: dict[str, Value] = {}
     for name, kind in numbers:
-        zero: Value = 0 if kind == "int" else Decimal(0)
         a, b = mine.get(name), theirs.get(name)
+        if a is None and b is None:
+            line[f"{name} champion"] = line[f"{name} challenger"] = None
+            line[f"{name} difference"] = None
+            continue
+        zero: Value = 0 if kind == "int" else Decimal(0)
         line[f"{name} champion"] = zero if a is None else a
         line[f"{name} challenger"] = zero if b is None else b
         line[f"{name} difference"] = _difference(a, b, kind)[0]

@@ -11,18 +11,28 @@ uses), each arm simulated under its own profile, and the report run once per arm
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from itertools import chain
 
 from arrears.errors import ArrearsError, UsageError
 from arrears.policies import load_policy
 from arrears.reports.run import Format, Report, ReportQuery, definition_of, render, run_report
 from arrears.settings import Settings
 from arrears.simulate.arms_compared import portfolio_difference, render_compared
-from arrears.simulate.book_rows import BookRun, Recording, SimulatedCase, simulate_case
-from arrears.simulate.portfolio import Refusals, placement_rows, run_portfolio
+from arrears.simulate.book_rows import BookRun, BookSimulator, Recording, SimulatedCase
+from arrears.simulate.portfolio import (
+    Refusals,
+    chunk_pool,
+    in_chunks,
+    placement_rows,
+    processes_for,
+    run_portfolio,
+)
 from arrears.simulate.to_postgres import load_cases, scratch_database
 from domain.arms import Arm, assign_arm
 from domain.errors import DomainError
@@ -31,19 +41,27 @@ from domain.policy import Policy
 
 
 def simulated_cases(
-    book: BookRun, policies: dict[Arm, Policy], recording: Recording, refusals: Refusals
+    simulator: BookSimulator,
+    refusals: Refusals,
+    pool: ProcessPoolExecutor | None = None,
+    processes: int = 1,
 ) -> Iterator[SimulatedCase]:
-    """Each account of the file simulated under its arm's profile, as the file is read."""
-    challenger = book.challenger
-    for row in placement_rows(book.path, refusals):
-        arm: Arm | None = None
-        if challenger is not None:
-            arm = assign_arm(row.account_id, challenger.profile, challenger.split)
-        policy = policies[arm or "champion"]
-        case = simulate_case(row, book.start, book.months, book.seed, policy, recording, arm)
-        if case.refused is not None:
-            refusals.not_opened[case.refused] += 1
-        yield case
+    """Each account of the file simulated (`BookSimulator`), in file order as the file is
+    read: in this process, or in `pool`'s `processes` a chunk at a time (the first
+    chunks are submitted at once, so they run while the scratch database starts)."""
+    rows = placement_rows(simulator.book.path, refusals)
+    if pool is None:
+        cases: Iterator[SimulatedCase] = map(simulator.case, rows)
+    else:
+        cases = chain.from_iterable(in_chunks(pool, simulator, rows, processes))
+
+    def counted() -> Iterator[SimulatedCase]:
+        for case in cases:
+            if case.refused is not None:
+                refusals.not_opened[case.refused] += 1
+            yield case
+
+    return counted()
 
 
 async def simulated_reports(
@@ -52,11 +70,16 @@ async def simulated_reports(
     arms: Sequence[Arm | None],
     settings: Settings,
     generated_at: datetime,
+    jobs: int = 1,
 ) -> tuple[dict[Arm | None, Report], Refusals]:
     """The report of `kind` over the simulated book, once per entry of `arms` (None: the
-    whole book), and what was left out of the book."""
+    whole book), and what was left out of the book. With `jobs` (as `--jobs`: 0 is one
+    per core) above 1 the accounts are simulated in that many processes; this process
+    reads the file and COPYs the rows, in file order, so the database holds the same
+    rows for any number."""
     if book.months < 1:
         raise UsageError("--months must be at least 1")
+    processes = processes_for(jobs)
     definition = definition_of(kind)
     policies: dict[Arm, Policy] = {"champion": load_policy(book.policy)}
     policies["challenger"] = (
@@ -65,36 +88,42 @@ async def simulated_reports(
     recording = Recording(
         event_types=definition.reads | {"case_opened"}, snapshots=definition.reads_snapshots
     )
+    simulator = BookSimulator(book, policies, recording)
     refusals = Refusals()
     # The period is the bank days of the champion's zone (a challenger in another zone
     # would not be the same book).
     zone = policies["champion"].cycle.bank_timezone
     reports: dict[Arm | None, Report] = {}
-    async with scratch_database(settings) as pool:
-        try:
-            await load_cases(pool, simulated_cases(book, policies, recording, refusals))
-        except DomainError as err:
-            raise ArrearsError(f"portfolio {book.path}: {err}") from None
-        async with pool.acquire() as conn:
-            for arm in arms:
-                query = ReportQuery(
-                    kind=kind,
-                    date_from=book.start,
-                    date_to=book.last_day,
-                    arm=arm,
-                    bank_timezone=zone,
-                    generated_at=generated_at,
-                )
-                reports[arm] = await run_report(conn, query)
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(chunk_pool(processes)) if processes > 1 else None
+        cases = simulated_cases(simulator, refusals, pool, processes)
+        async with scratch_database(settings) as db:
+            try:
+                await load_cases(db, cases)
+            except DomainError as err:
+                raise ArrearsError(f"portfolio {book.path}: {err}") from None
+            async with db.acquire() as conn:
+                for arm in arms:
+                    query = ReportQuery(
+                        kind=kind,
+                        date_from=book.start,
+                        date_to=book.last_day,
+                        arm=arm,
+                        bank_timezone=zone,
+                        generated_at=generated_at,
+                    )
+                    reports[arm] = await run_report(conn, query)
     return reports, refusals
 
 
-def simulated_report(book: BookRun, kind: str, fmt: Format, settings: Settings) -> str:
+def simulated_report(
+    book: BookRun, kind: str, fmt: Format, settings: Settings, jobs: int = 1
+) -> str:
     """`simulate --report KIND`: the report of the simulated book, or of each arm side by
     side with the differences when the run has a challenger. Refusals go to stderr."""
     arms: list[Arm | None] = ["champion", "challenger"] if book.challenger else [None]
     reports, refusals = asyncio.run(
-        simulated_reports(book, kind, arms, settings, datetime.now(UTC))
+        simulated_reports(book, kind, arms, settings, datetime.now(UTC), jobs)
     )
     for line in refusals.lines(book.path):
         print(f"arrears: {line}", file=sys.stderr)

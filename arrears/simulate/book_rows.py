@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from arrears.store.events import payload_of
-from domain.arms import CHAMPION, Arm
+from domain.arms import CHAMPION, Arm, assign_arm
 from domain.billing import add_months
 from domain.errors import DomainError
 from domain.events import Event
@@ -146,3 +146,26 @@ def simulate_case(
     keep = recording.event_types
     rows.events = [event_row(run.case_id, e) for e in run.events if e.type in keep]
     return rows
+
+
+@dataclass(frozen=True)
+class BookSimulator:
+    """Accounts of a book run simulated each under its arm's profile: in this process,
+    or (it pickles) in the worker processes of `--jobs`, a chunk of rows at a time."""
+
+    book: BookRun
+    policies: dict[Arm, Policy]
+    recording: Recording
+
+    def case(self, row: PlacementRow) -> SimulatedCase:
+        """One account: its arm (`domain.arms.assign_arm`, as the live import assigns
+        it) when the run has a challenger, simulated under that arm's profile."""
+        book, challenger = self.book, self.book.challenger
+        arm: Arm | None = None
+        if challenger is not None:
+            arm = assign_arm(row.account_id, challenger.profile, challenger.split)
+        policy = self.policies[arm or CHAMPION]
+        return simulate_case(row, book.start, book.months, book.seed, policy, self.recording, arm)
+
+    def __call__(self, rows: list[PlacementRow]) -> list[SimulatedCase]:
+        return [self.case(row) for row in rows]

@@ -3,13 +3,16 @@ months, in one process or several, and the portfolio report (CONTRACTS.md §2)."
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from arrears.errors import ArrearsError, UsageError
 from arrears.intake.placement_file import read_placements
@@ -24,6 +27,8 @@ from domain.portfolio import PortfolioReport, Tally, portfolio_report, simulate_
 #: back costs little beside simulating them, small enough to keep every process busy
 #: to the end and the rows in flight few.
 CHUNK = 50
+
+T = TypeVar("T")
 
 
 #: Refused rows named on stderr by line and reason; beyond these only the count.
@@ -90,15 +95,13 @@ def run_portfolio(
     (`domain.portfolio.Tally`). 0 means one process per core."""
     if months < 1:
         raise UsageError("--months must be at least 1")
-    if jobs < 0:
-        raise UsageError("--jobs must be 0 (one per core) or more")
+    processes = processes_for(jobs)
     policy = load_policy(policy_name)
     refusals = Refusals()
     rows = placement_rows(path, refusals)
     if keep is not None:
         rows = (row for row in rows if keep(row))
 
-    processes = jobs or cores()
     try:
         if processes == 1:
             tally = simulate_accounts(rows, start, months, seed, policy)
@@ -110,6 +113,13 @@ def run_portfolio(
     return portfolio_report(tally, policy), refusals
 
 
+def processes_for(jobs: int) -> int:
+    """The processes `--jobs` asks for: 0 is one per core."""
+    if jobs < 0:
+        raise UsageError("--jobs must be 0 (one per core) or more")
+    return jobs or cores()
+
+
 def simulate_in_processes(
     rows: Iterator[PlacementRow],
     processes: int,
@@ -118,24 +128,51 @@ def simulate_in_processes(
     seed: int,
     policy: Policy,
 ) -> Tally:
-    """`simulate_accounts` over chunks of `rows` in `processes` processes. At most two
-    chunks per process are in flight, so a book of any size is read as it is simulated;
-    the tallies are merged in file order (any order gives the same report)."""
+    """`simulate_accounts` over chunks of `rows` in `processes` processes, the tallies
+    merged in file order (any order gives the same report)."""
     total = Tally(start, months)
-    in_flight: deque[Future[Tally]] = deque()
+    work = partial(simulate_accounts, start=start, months=months, seed=seed, policy=policy)
+    with chunk_pool(processes) as pool:
+        for tally in in_chunks(pool, work, rows, processes):
+            total.merge(tally)
+    return total
+
+
+@contextlib.contextmanager
+def chunk_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `processes` spawned processes for `in_chunks`. On a refusal, Ctrl-C or
+    SIGTERM the chunks not started yet are dropped, not simulated: leaving waits only
+    for the chunks running (a fraction of a second each)."""
     with process_pool(processes) as pool:
         try:
-            for chunk in _chunks(rows, CHUNK):
-                in_flight.append(pool.submit(simulate_accounts, chunk, start, months, seed, policy))
-                if len(in_flight) >= 2 * processes:
-                    total.merge(in_flight.popleft().result())
-            while in_flight:
-                total.merge(in_flight.popleft().result())
+            yield pool
         except BaseException:
-            # A refusal or Ctrl-C: the chunks not started yet are dropped, not simulated.
             pool.shutdown(cancel_futures=True)
             raise
-    return total
+
+
+def in_chunks(
+    pool: ProcessPoolExecutor,
+    work: Callable[[list[PlacementRow]], T],
+    rows: Iterator[PlacementRow],
+    processes: int,
+) -> Iterator[T]:
+    """`work` of each chunk of `CHUNK` rows in the pool, the results in file order.
+
+    At most two chunks per process are in flight, so a book of any size is read as it
+    is simulated. The first of them are submitted now, not when the first result is
+    asked for: they are simulated while the caller gets ready (`simulate --report`
+    starts its scratch database meanwhile)."""
+    chunks = _chunks(rows, CHUNK)
+    in_flight = deque(pool.submit(work, chunk) for chunk in islice(chunks, 2 * processes))
+
+    def results() -> Iterator[T]:
+        while in_flight:
+            done = in_flight.popleft().result()
+            in_flight.extend(pool.submit(work, chunk) for chunk in islice(chunks, 1))
+            yield done
+
+    return results()
 
 
 def _chunks(rows: Iterator[PlacementRow], size: int) -> Iterator[list[PlacementRow]]:

@@ -11,11 +11,17 @@ import asyncpg
 from arrears.intake.sample import write_sample
 from arrears.policies import load_policy
 from arrears.simulate.book_report import simulated_cases
-from arrears.simulate.book_rows import BookRun, Challenger, Recording
+from arrears.simulate.book_rows import BookRun, BookSimulator, Challenger, Recording
 from arrears.simulate.portfolio import Refusals
 from arrears.simulate.to_postgres import load_cases
+from domain.arms import Arm
+from domain.policy import Policy
 
 OPENED_ONLY = Recording(frozenset({"case_opened"}), snapshots=False)
+POLICIES: dict[Arm, Policy] = {
+    "champion": load_policy("cn-card"),
+    "challenger": load_policy("us-reg-f"),
+}
 
 
 def split_book(tmp_path: Path, accounts: int, split: str) -> BookRun:
@@ -26,8 +32,7 @@ def split_book(tmp_path: Path, accounts: int, split: str) -> BookRun:
 
 def opened(book: BookRun) -> dict[str, dict[str, object]]:
     """Each case's `case_opened` payload, by case id."""
-    policies = {"champion": load_policy("cn-card"), "challenger": load_policy("us-reg-f")}
-    cases = simulated_cases(book, policies, OPENED_ONLY, Refusals())  # type: ignore[arg-type]
+    cases = simulated_cases(BookSimulator(book, POLICIES, OPENED_ONLY), Refusals())
     return {c.events[0][0]: c.events[0][4] for c in cases if c.refused is None}
 
 
@@ -35,8 +40,7 @@ async def test_a_split_puts_about_its_share_of_accounts_in_the_challenger_arm_un
     tmp_path: Path, pool: asyncpg.Pool
 ) -> None:
     book = split_book(tmp_path, 600, "0.2")
-    policies = {"champion": load_policy("cn-card"), "challenger": load_policy("us-reg-f")}
-    await load_cases(pool, simulated_cases(book, policies, OPENED_ONLY, Refusals()))  # type: ignore[arg-type]
+    await load_cases(pool, simulated_cases(BookSimulator(book, POLICIES, OPENED_ONLY), Refusals()))
 
     rows = await pool.fetch(
         "SELECT payload->>'arm' AS arm, payload->>'policy' AS policy, count(*) AS n"
