@@ -78,8 +78,10 @@ SNAPSHOT_COLUMNS = ("case_id", "last_seq", "as_of", "policy", "stage", "bucket",
 SCANS = {
     "count(*)": "SELECT count(*) FROM case_events",
     "payload field": "SELECT count(payload->>'type') FROM case_events",
-    "payload text": "SELECT sum(length(payload::text)) FROM case_events",
 }
+#: Ten times the field scan (16 s a time on 100,000 cases) and judged against by nothing:
+#: printed only with `--text-scan`.
+TEXT_SCAN = {"payload text": "SELECT sum(length(payload::text)) FROM case_events"}
 YARDSTICK = "payload field"
 
 
@@ -173,7 +175,9 @@ async def load_book(
     )
     for index in indexes:
         await conn.execute(index["indexdef"])
-    await conn.execute("ANALYZE case_events; ANALYZE case_snapshots")
+    # VACUUM as autovacuum does to an insert-only table of a live book (its insert
+    # threshold), so the visibility map is set and index-only scans are what they are live.
+    await conn.execute("VACUUM ANALYZE case_events; VACUUM ANALYZE case_snapshots")
 
 
 async def best_of(call: Callable[[], Awaitable[object]], repeat: int) -> float:
@@ -252,8 +256,9 @@ async def main(args: argparse.Namespace) -> None:
             to = add_months(START, args.months) - timedelta(days=1)
             load = [os.getloadavg()[0]]
             async with pool.acquire() as conn:
+                scans = SCANS | (TEXT_SCAN if args.text_scan else {})
                 timings = {name: await best_of(partial(scan, conn, sql), args.repeat)
-                           for name, sql in SCANS.items()}  # fmt: skip
+                           for name, sql in scans.items()}  # fmt: skip
                 for kind in sorted(KINDS):
                     query = ReportQuery(kind=kind, date_from=START, date_to=to,
                                         bank_timezone=policy.cycle.bank_timezone,
@@ -271,7 +276,7 @@ async def main(args: argparse.Namespace) -> None:
     failed = []
     for name, seconds in timings.items():
         ratio = seconds / base
-        verdict = "scan" if name in SCANS else ("PASS" if ratio <= TARGET else "FAIL")
+        verdict = "scan" if name in scans else ("PASS" if ratio <= TARGET else "FAIL")
         if verdict == "FAIL":
             failed.append(name)
         print(f"{name:<16} {seconds:8.3f} {ratio:8.2f} {seconds / floor:8.2f}  {verdict}")
@@ -285,5 +290,8 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, default=100_000, help="cases in the book")
     parser.add_argument("--sample", type=int, default=2_000, help="accounts simulated")
     parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--repeat", type=int, default=3, help="timings per figure (best kept)")
+    parser.add_argument("--repeat", type=int, default=2, help="timings per figure (best kept)")
+    parser.add_argument(
+        "--text-scan", action="store_true", help="also time the payload-as-text scan (slow)"
+    )
     asyncio.run(main(parser.parse_args()))
