@@ -21,39 +21,46 @@ _TO_ORDER = (
 
 SQL = f"""WITH {SCOPE},
 {month_ends()},
--- Each snapshot holds from its business time until the case's next one: one pass over
--- the snapshots, not one per month end.
-spans AS (
-    SELECT s.case_id, s.bucket, s.outcome, s.principal + s.interest + s.fees AS balance,
-           s.as_of, lead(s.as_of) OVER (PARTITION BY s.case_id ORDER BY s.as_of, s.last_seq)
-               AS until
-    FROM case_snapshots s JOIN scope USING (case_id)
-    WHERE s.as_of < $2::timestamptz
-),
--- The month ends in order, as one array: `width_bucket(t, ends)` is how many of them
--- are at or before `t` (a binary search), so the ends a span holds at (after its start,
--- up to its end) are the indices between two of those counts; spans within one month,
--- most of them, hold at none and are dropped before any row is made.
+-- The month ends in order, as one array, and each month's name under the index of the
+-- end it starts at: `width_bucket(t, ends)` is how many ends are at or before `t` (a
+-- binary search). Read as scalar subqueries (computed once), not joined: a joined array
+-- rides along in every row the windows below keep.
 ends AS (
-    SELECT array_agg(end_at ORDER BY end_at) AS at
-    FROM (SELECT start_at AS end_at FROM months UNION SELECT end_at FROM months) e
+    SELECT array_agg(start_at ORDER BY start_at) || max(end_at) AS at,
+           array_agg(month ORDER BY start_at) AS month
+    FROM months
 ),
-crossing AS (
-    SELECT sp.*, width_bucket(sp.as_of, ends.at) AS first_before,
-           coalesce(width_bucket(sp.until, ends.at), cardinality(ends.at)) AS last_held
-    FROM spans sp, ends
+-- Each snapshot holds from its business time until the case's next one, so it is the
+-- case's standing at the ends after its start up to its end: the indices first_held ..
+-- last_held. One pass over the snapshots in the order of the index of migration 0013
+-- (case, business time), so neither window below sorts; the spans holding at no end
+-- (most of them: a case has several snapshots a month) are dropped before the second.
+-- The scope is joined after that: a join before the windows costs as much as the pass.
+spans AS (
+    SELECT s.case_id, s.as_of, s.last_seq, s.bucket, s.outcome, s.principal, s.interest,
+           s.fees, width_bucket(s.as_of, (SELECT at FROM ends)) + 1 AS first_held,
+           coalesce(width_bucket(lead(s.as_of) OVER w, (SELECT at FROM ends)),
+                    (SELECT cardinality(at) FROM ends)) AS last_held
+    FROM case_snapshots s
+    WHERE s.as_of < $2::timestamptz
+    WINDOW w AS (PARTITION BY s.case_id ORDER BY s.as_of, s.last_seq)
 ),
-standing AS (
-    SELECT ends.at[k] AS end_at, c.case_id, c.bucket, c.outcome, c.balance
-    FROM crossing c, ends, generate_series(c.first_before + 1, c.last_held) k
-    WHERE c.last_held > c.first_before
+-- The case's next standing that holds at an end: its standing at the end after this
+-- span's last one.
+held AS (
+    SELECT sp.*, lead(coalesce(sp.outcome, sp.bucket)) OVER w AS next_state
+    FROM (SELECT * FROM spans WHERE last_held >= first_held) sp
+    WINDOW w AS (PARTITION BY sp.case_id ORDER BY sp.as_of, sp.last_seq)
 ),
+-- A move FROM each end k the span holds at (open then) TO end k + 1: this span again
+-- while it holds, else the next one.
 moves AS (
-    SELECT m.month, f.bucket AS from_bucket, coalesce(t.outcome, t.bucket) AS to_state,
-           f.balance
-    FROM months m
-    JOIN standing f ON f.end_at = m.start_at AND f.outcome IS NULL
-    JOIN standing t ON t.end_at = m.end_at AND t.case_id = f.case_id
+    SELECT ends.month[k] AS month, h.bucket AS from_bucket,
+           CASE WHEN k < h.last_held THEN h.bucket ELSE h.next_state END AS to_state,
+           h.principal + h.interest + h.fees AS balance
+    FROM held h JOIN scope USING (case_id) CROSS JOIN ends
+    CROSS JOIN generate_series(h.first_held, least(h.last_held, cardinality(ends.at) - 1)) k
+    WHERE h.outcome IS NULL
 ),
 cells AS (
     SELECT month, from_bucket, to_state, count(*)::int AS cases, sum(balance) AS balance
