@@ -115,6 +115,16 @@ class Settings(BaseSettings):
     pg_port: int = Field(default=55432, ge=1, le=65535)
     console_host: str = Field(default="127.0.0.1", description="Address the console listens on.")
     console_port: int = Field(default=8080, ge=1, le=65535, description="The console's port.")
+    # Worker metrics (README "Metrics"): unset port means no Prometheus endpoint at all.
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Port of a worker's Prometheus /metrics."
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address /metrics listens on (0.0.0.0 in a container)."
+    )
+    metrics_interval_seconds: float = Field(
+        default=15.0, gt=0, description="How often a worker re-reads the gauges from PostgreSQL."
+    )
     temporal_retention_days: int = Field(
         default=30,
         ge=1,

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.archive import ArchiveActivities
 from activities.audit_book import AuditBookActivities
@@ -23,6 +23,7 @@ from activities.event_store import EventStoreActivities
 from activities.partners import LoggingPartnerGateway, PartnerActivities
 from activities.stack_check import StackCheckActivities
 from arrears.logs import get_logger
+from arrears.metrics import WorkerMetrics
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.archive_sweep import ensure_archive_schedule
@@ -64,7 +65,12 @@ def activities_for(client: Client, pool: asyncpg.Pool) -> list[Any]:
     ]
 
 
-def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+def build_worker(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    interceptors: Sequence[Interceptor] = (),
+) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -72,14 +78,17 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         activities=activities_for(client, pool),
         max_concurrent_activities=settings.worker_concurrency,
         max_concurrent_workflow_tasks=settings.worker_concurrency,
+        interceptors=interceptors,
     )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Poll until `stop` is set, then finish in-flight tasks and close the pool."""
     log = get_logger("arrears.worker")
+    metrics = WorkerMetrics.start(settings)  # before connecting: the client reports through it
     client = await connect(settings)
     pool = await create_pool(settings.db_url, max_size=min(settings.worker_concurrency, 20))
+    metrics.watch(pool)
     try:
         # Every worker makes sure the archive sweep is scheduled (idempotent), so a cluster
         # without `arrears up` still archives its closed runs.
@@ -87,10 +96,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             await ensure_archive_schedule(client, settings)
         except RPCError as err:  # e.g. an API key that may not manage schedules
             log.warning("archive sweep not scheduled", error=f"{err.status.name}: {err.message}")
-        worker = build_worker(client, pool, settings)
+        worker = build_worker(client, pool, settings, metrics.interceptors)
         async with worker:
             log.info("worker started", task_queue=settings.task_queue)
             await stop.wait()
             log.info("worker stopping")
     finally:
+        await metrics.close()
         await pool.close()

@@ -25,6 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
+    PrometheusConfig,
     Runtime,
     TelemetryConfig,
     TelemetryFilter,
@@ -37,20 +38,24 @@ from arrears.stack.processes import ChildProcess, check_port_free, wait_until_re
 from arrears.stack.temporal_tls import temporal_tls, tls_hint
 
 
-def install_runtime() -> None:
+def install_runtime(metrics: PrometheusConfig | None = None) -> Runtime:
     """Route the SDK core's own log lines through Python logging (stderr, JSON or console,
-    masked) instead of letting them print to stdout, which carries command results."""
-    Runtime.set_default(
-        Runtime(
-            telemetry=TelemetryConfig(
-                logging=LoggingConfig(
-                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                    forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-                )
-            )
-        ),
-        error_if_already_set=False,
+    masked) instead of letting them print to stdout, which carries command results.
+
+    With `metrics`, the runtime also serves Prometheus metrics (`arrears.metrics`); every
+    client connected after this reports through it, so a worker installs it before it
+    connects. Raises ValueError if the exporter cannot bind its address."""
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            ),
+            metrics=metrics,
+        )
     )
+    Runtime.set_default(runtime, error_if_already_set=False)
+    return runtime
 
 
 def binary(name: str) -> Path:

@@ -1,0 +1,235 @@
+"""A real worker process (`arrears worker`, with ARREARS_METRICS_PORT) against a real
+Temporal dev server and PostgreSQL: its /metrics, scraped over HTTP, shows the SDK's own
+metrics and every business metric moving, each agreeing with what PostgreSQL recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import signal
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from arrears.intake.csv_forms import placement_row
+from arrears.intake.sample import sample_rows
+from domain.commands import CeaseContact
+from domain.events import Actor
+from domain.intake import open_case
+from domain.policy import Policy
+from tests.support import bare_env, free_port, wait_until
+from workflows.case import CaseWorkflow
+from workflows.case_io import (
+    BusinessClock,
+    CaseInput,
+    OverrideRequest,
+    OverrideResult,
+    PaymentSignal,
+)
+
+pytestmark = pytest.mark.integration
+
+ARREARS = str(Path(sys.executable).parent / "arrears")
+DAY_SECONDS = 0.3
+HORIZON_DAYS = 40
+STAGES = ("reminder", "phone", "letter", "visit", "outsourcing", "legal")
+
+Sample = dict[tuple[tuple[str, str], ...], float]
+
+
+def parse_metrics(text: str) -> dict[str, Sample]:
+    """Prometheus text format: metric name -> {sorted (label, value) pairs: value}."""
+    metrics: dict[str, Sample] = {}
+    line_form = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+    label_form = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        found = line_form.match(line)
+        assert found, f"not a Prometheus sample line: {line!r}"
+        name, labels, value = found.groups()
+        key = tuple(sorted(label_form.findall(labels or "")))
+        metrics.setdefault(name, {})[key] = float(value)
+    return metrics
+
+
+def series(metrics: dict[str, Sample], name: str, *keys: str) -> dict[tuple[str, ...], float]:
+    """One metric's values by the labels `keys` (the runtime's own labels dropped)."""
+    return {
+        tuple(dict(labels)[k] for k in keys): value
+        for labels, value in metrics.get(name, {}).items()
+    }
+
+
+@dataclass
+class Worker:
+    url: str
+    client: Client
+    pool: asyncpg.Pool
+    queue: str
+
+    async def scrape(self) -> dict[str, Sample]:
+        async with httpx.AsyncClient() as http:
+            answer = await http.get(self.url, timeout=5)
+        assert answer.status_code == 200
+        return parse_metrics(answer.text)
+
+
+async def _serving(url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        async with httpx.AsyncClient() as http:
+            return (await http.get(url, timeout=2)).status_code == 200
+    return False
+
+
+@pytest.fixture
+async def worker(
+    temporal: Client, pool: asyncpg.Pool, fresh_database_url: str, tmp_path: Path
+) -> AsyncIterator[Worker]:
+    """`arrears worker` serving metrics on a free port, its gauges refreshed twice a second."""
+    port = free_port()
+    queue = f"metrics-{uuid.uuid4().hex[:8]}"
+    env = bare_env(
+        TEMPORAL_ADDRESS=temporal.service_client.config.target_host,
+        DATABASE_URL=fresh_database_url,
+        ARREARS_TASK_QUEUE=queue,
+        ARREARS_METRICS_PORT=str(port),
+        ARREARS_METRICS_INTERVAL_SECONDS="0.5",
+    )
+    with (tmp_path / "worker.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            ARREARS, "worker", env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log
+        )
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        await wait_until(lambda: _serving(url), "the worker's /metrics", timeout=60)
+        yield Worker(url=url, client=temporal, pool=pool, queue=queue)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 60)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _start_case(worker: Worker, row: dict[str, str], origin: datetime) -> str:
+    placement = placement_row(row)
+    await worker.client.start_workflow(
+        CaseWorkflow.run,
+        CaseInput(
+            case_id=placement.case_id,
+            policy=Policy(),
+            open=open_case(placement),
+            clock=BusinessClock(origin=origin, day_seconds=DAY_SECONDS),
+            until=origin + timedelta(days=HORIZON_DAYS),
+        ),
+        id=placement.case_id,
+        task_queue=worker.queue,
+    )
+    return placement.case_id
+
+
+async def _raw_event(pool: asyncpg.Pool, case_id: str, seq: int, type_: str) -> None:
+    """A row written straight into the store, bypassing the worker (no valid chain)."""
+    await pool.execute(
+        "INSERT INTO case_events (case_id, seq, type, at, payload, prev_hash, hash)"
+        " VALUES ($1, $2, $3, now(), $4, $5, $6)",
+        case_id, seq, type_, {"seq": seq}, "0" * 64, "f" * 64,
+    )  # fmt: skip
+
+
+def _override(kind_actor: Actor) -> OverrideRequest:
+    return OverrideRequest(override=CeaseContact(actor=kind_actor, reason="written request"))
+
+
+async def test_a_worker_serves_sdk_and_business_metrics_that_agree_with_the_store(
+    worker: Worker,
+) -> None:
+    before = await worker.scrape()
+    origin = datetime.now(UTC)
+    rows = list(sample_rows(4, seed=16, as_of=origin.date()))
+    # The fourth case meets a row already stored under its first seq: its first append
+    # fails with a conflict (an activity failure) and the case waits for a supervisor.
+    stuck_id = placement_row(rows[3]).case_id
+    await _raw_event(worker.pool, stuck_id, 1, "case_opened")
+    case_ids = [await _start_case(worker, row, origin) for row in rows]
+
+    paying, ceasing, refused = (worker.client.get_workflow_handle(c) for c in case_ids[:3])
+    payment = PaymentSignal(reference="P-metrics-1", amount=Decimal("123.45"))
+    answers: list[object] = await asyncio.gather(
+        paying.signal("payment", payment),
+        ceasing.execute_update(
+            "override", _override(Actor(id="c-7", role="collector")), result_type=OverrideResult
+        ),
+        refused.execute_update(  # an auditor gives no overrides
+            "override", _override(Actor(id="a-1", role="auditor")), result_type=OverrideResult
+        ),
+        return_exceptions=True,
+    )
+    assert isinstance(answers[2], WorkflowUpdateFailedError), answers
+    for handle in (paying, ceasing, refused):
+        await handle.result()
+
+    after = await worker.scrape()
+    attempts = {
+        (r["channel"], r["outcome"]): float(r["n"])
+        for r in await worker.pool.fetch(
+            "SELECT channel, outcome, count(*) AS n FROM contact_attempts GROUP BY 1, 2"
+        )
+    }
+    assert attempts, "the cases made no contact attempt"
+    assert series(after, "arrears_contact_attempts", "channel", "outcome") == attempts
+    counters = ("arrears_contact_attempts", "arrears_payments", "arrears_payment_amount_cents")
+    for name in (*counters, "arrears_overrides", "arrears_activity_failures"):
+        assert not any(series(before, name).values()), f"{name} moved before any case ran"
+
+    paid = await worker.pool.fetchrow("SELECT count(*) AS n, sum(amount) AS total FROM payments")
+    assert paid is not None
+    assert (paid["n"], paid["total"]) == (1, Decimal("123.45"))
+    assert series(after, "arrears_payments") == {(): 1.0}
+    assert series(after, "arrears_payment_amount_cents") == {(): 12345.0}
+
+    assert series(after, "arrears_overrides", "kind", "result") == {
+        ("cease_contact", "applied"): 1.0,
+        ("cease_contact", "rejected"): 1.0,
+    }
+    failures = series(after, "arrears_activity_failures", "activity_type", "failure")
+    assert failures.get(("append_events", "EventConflict")) == 1.0
+
+    # The SDK's own metrics are served beside ours.
+    assert {"temporal_workflow_completed", "temporal_activity_execution_latency_count"} <= set(
+        after
+    )
+
+    async def stages_match() -> bool:
+        rows = await worker.pool.fetch("SELECT stage FROM cases WHERE outcome IS NULL")
+        expected = {(stage,): float(sum(r["stage"] == stage for r in rows)) for stage in STAGES}
+        return series(await worker.scrape(), "arrears_cases", "stage") == expected
+
+    await wait_until(stages_match, "open cases by stage as in the cases table", timeout=30)
+
+
+async def test_the_pending_approvals_gauge_follows_the_requests_recorded_in_the_store(
+    worker: Worker,
+) -> None:
+    async def pending_is(count: float) -> bool:
+        return series(await worker.scrape(), "arrears_approvals_pending") == {(): count}
+
+    await wait_until(lambda: pending_is(0.0), "no pending approval", timeout=30)
+    for seq, type_ in enumerate(("approval_requested", "approval_requested"), start=1):
+        await _raw_event(worker.pool, "case-approvals", seq, type_)
+    await wait_until(lambda: pending_is(2.0), "two pending approvals", timeout=30)
+    await _raw_event(worker.pool, "case-approvals", 3, "approval_granted")
+    await wait_until(lambda: pending_is(1.0), "one approval left pending", timeout=30)
