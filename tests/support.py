@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import re
 import socket
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -44,3 +47,15 @@ async def wait_until(
     while not await condition():
         assert loop.time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.1)
+
+
+def dashboard_metrics(path: Path) -> set[str]:
+    """Every metric name a Grafana dashboard's queries read (histograms as `_bucket`)."""
+    document = json.loads(path.read_text())
+    exprs = [
+        target["expr"]
+        for panel in document["panels"]
+        for target in panel.get("targets", [])
+        if "expr" in target
+    ]
+    return {name for expr in exprs for name in re.findall(r"\b(?:arrears|temporal)_\w+", expr)}

@@ -27,7 +27,7 @@ from domain.commands import CeaseContact
 from domain.events import Actor
 from domain.intake import open_case
 from domain.policy import Policy
-from tests.support import bare_env, free_port, wait_until
+from tests.support import bare_env, dashboard_metrics, free_port, wait_until
 from workflows.case import CaseWorkflow
 from workflows.case_io import (
     BusinessClock,
@@ -40,6 +40,7 @@ from workflows.case_io import (
 pytestmark = pytest.mark.integration
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
+DASHBOARD = Path(__file__).resolve().parents[3] / "deploy" / "grafana" / "arrears.json"
 DAY_SECONDS = 0.3
 HORIZON_DAYS = 40
 STAGES = ("reminder", "phone", "letter", "visit", "outsourcing", "legal")
@@ -208,10 +209,12 @@ async def test_a_worker_serves_sdk_and_business_metrics_that_agree_with_the_stor
     failures = series(after, "arrears_activity_failures", "activity_type", "failure")
     assert failures.get(("append_events", "EventConflict")) == 1.0
 
-    # The SDK's own metrics are served beside ours.
+    # The SDK's own metrics are served beside ours, and the dashboard reads only metrics
+    # that a worker serves.
     assert {"temporal_workflow_completed", "temporal_activity_execution_latency_count"} <= set(
         after
     )
+    assert dashboard_metrics(DASHBOARD) - set(after) == set()
 
     async def stages_match() -> bool:
         rows = await worker.pool.fetch("SELECT stage FROM cases WHERE outcome IS NULL")
