@@ -19,6 +19,7 @@ from temporalio.runtime import PrometheusConfig
 from temporalio.worker import Interceptor
 
 from arrears.errors import ServiceUnavailable, UsageError
+from arrears.logs import get_logger
 from arrears.metrics.business import NAMES, BusinessMetrics
 from arrears.metrics.gauges import GaugeRefresher
 from arrears.metrics.interceptors import MetricsInterceptor
@@ -42,6 +43,7 @@ def serve_metrics(host: str, port: int) -> BusinessMetrics:
         raise UsageError(
             f"bad configuration: ARREARS_METRICS_HOST: cannot serve metrics on {host}:{port}"
         ) from None
+    get_logger("arrears.metrics").info("serving metrics", url=f"http://{host}:{port}/metrics")
     return BusinessMetrics(runtime.metric_meter)
 
 

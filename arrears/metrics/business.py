@@ -93,6 +93,11 @@ class BusinessMetrics:
         self._failures = meter.create_counter(
             ACTIVITY_FAILURES, "Failed activity attempts, by activity type and failure type."
         )
+        # Served as 0 from the start (a series that appears only with its first payment
+        # makes `rate` and `increase` miss that payment); labelled series appear with
+        # their first value, as usual.
+        self._payments.add(0)
+        self._amount.add(0)
 
     def stored(self, events: Iterable[Event]) -> None:
         """Count events the event store has just recorded (each exactly once)."""

@@ -195,6 +195,7 @@ async def test_a_worker_serves_sdk_and_business_metrics_that_agree_with_the_stor
     counters = ("arrears_contact_attempts", "arrears_payments", "arrears_payment_amount_cents")
     for name in (*counters, "arrears_overrides", "arrears_activity_failures"):
         assert not any(series(before, name).values()), f"{name} moved before any case ran"
+    assert series(before, "arrears_payments") == {(): 0.0}, "not served from the start"
 
     paid = await worker.pool.fetchrow("SELECT count(*) AS n, sum(amount) AS total FROM payments")
     assert paid is not None
