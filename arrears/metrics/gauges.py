@@ -17,18 +17,23 @@ import asyncpg
 from arrears.logs import get_logger
 from arrears.metrics.business import APPROVAL_REQUESTED, BusinessMetrics
 
-#: How a pending approval request ends (four-eyes, issue 16). The requests still pending
-#: are those requested and not yet ended; counted on `case_events` by type (indexed), so
-#: the gauge works with or without a read model of the requests.
+#: How a pending approval request ends (four-eyes, issue 16), each naming its
+#: `request_id`; a case that ends withdraws its pending requests without an event.
 APPROVAL_ENDED: Final = ("approval_granted", "approval_rejected", "approval_expired")
 
 OPEN_BY_STAGE: Final = (
     "SELECT stage, count(*) AS cases FROM cases WHERE outcome IS NULL GROUP BY stage"
 )
-PENDING_APPROVALS: Final = (
-    "SELECT count(*) FILTER (WHERE type = $1) - count(*) FILTER (WHERE type = ANY($2::text[]))"
-    " FROM case_events WHERE type = $1 OR type = ANY($2::text[])"
-)
+#: Requests of open cases not ended yet, on `case_events` (the `type` index, then each
+#: case's own events): it needs no read model of the requests.
+PENDING_APPROVALS: Final = """
+SELECT count(*) FROM case_events r JOIN cases c ON c.case_id = r.case_id
+ WHERE r.type = $1 AND c.outcome IS NULL
+   AND NOT EXISTS (
+       SELECT 1 FROM case_events e
+        WHERE e.case_id = r.case_id AND e.type = ANY($2::text[])
+          AND e.payload->>'request_id' = r.payload->>'request_id')
+"""
 
 
 async def refresh(pool: asyncpg.Pool, metrics: BusinessMetrics) -> None:
@@ -37,7 +42,7 @@ async def refresh(pool: asyncpg.Pool, metrics: BusinessMetrics) -> None:
         rows = await conn.fetch(OPEN_BY_STAGE)
         pending = await conn.fetchval(PENDING_APPROVALS, APPROVAL_REQUESTED, list(APPROVAL_ENDED))
     metrics.cases_by_stage({row["stage"]: row["cases"] for row in rows})
-    metrics.approvals_pending(max(int(pending or 0), 0))
+    metrics.approvals_pending(int(pending))
 
 
 async def keep_refreshed(pool: asyncpg.Pool, metrics: BusinessMetrics, interval: float) -> None:

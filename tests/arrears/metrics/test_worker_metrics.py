@@ -23,6 +23,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from arrears.intake.csv_forms import placement_row
 from arrears.intake.sample import sample_rows
+from arrears.store.read_models import CaseSummary, project_case
 from domain.commands import CeaseContact
 from domain.events import Actor
 from domain.intake import open_case
@@ -43,6 +44,7 @@ ARREARS = str(Path(sys.executable).parent / "arrears")
 DASHBOARD = Path(__file__).resolve().parents[3] / "deploy" / "grafana" / "arrears.json"
 DAY_SECONDS = 0.3
 HORIZON_DAYS = 40
+AT = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 STAGES = ("reminder", "phone", "letter", "visit", "outsourcing", "legal")
 
 Sample = dict[tuple[tuple[str, str], ...], float]
@@ -142,12 +144,14 @@ async def _start_case(worker: Worker, row: dict[str, str], origin: datetime) -> 
     return placement.case_id
 
 
-async def _raw_event(pool: asyncpg.Pool, case_id: str, seq: int, type_: str) -> None:
+async def _raw_event(
+    pool: asyncpg.Pool, case_id: str, seq: int, type_: str, **payload: str
+) -> None:
     """A row written straight into the store, bypassing the worker (no valid chain)."""
     await pool.execute(
         "INSERT INTO case_events (case_id, seq, type, at, payload, prev_hash, hash)"
         " VALUES ($1, $2, $3, now(), $4, $5, $6)",
-        case_id, seq, type_, {"seq": seq}, "0" * 64, "f" * 64,
+        case_id, seq, type_, {"seq": seq, "type": type_, **payload}, "0" * 64, "f" * 64,
     )  # fmt: skip
 
 
@@ -225,15 +229,29 @@ async def test_a_worker_serves_sdk_and_business_metrics_that_agree_with_the_stor
     await wait_until(stages_match, "open cases by stage as in the cases table", timeout=30)
 
 
-async def test_the_pending_approvals_gauge_follows_the_requests_recorded_in_the_store(
+def _summary(outcome: str | None) -> CaseSummary:
+    return CaseSummary(
+        account_id="6225070000099", policy="cn-card", stage="phone", bucket="M2", dpd=45,
+        principal=Decimal("5000"), interest=Decimal("0"), fees=Decimal("0"), agency=None,
+        hand=None, holds=[], charged_off=False, outcome=outcome, opened_at=AT, as_of=AT,
+    )  # fmt: skip
+
+
+async def test_the_pending_approvals_gauge_counts_the_open_cases_requests_not_yet_decided(
     worker: Worker,
 ) -> None:
     async def pending_is(count: float) -> bool:
         return series(await worker.scrape(), "arrears_approvals_pending") == {(): count}
 
+    case_id = "case-6225070000099"
+    async with worker.pool.acquire() as conn:
+        await project_case(conn, case_id, _summary(None), 3)
     await wait_until(lambda: pending_is(0.0), "no pending approval", timeout=30)
-    for seq, type_ in enumerate(("approval_requested", "approval_requested"), start=1):
-        await _raw_event(worker.pool, "case-approvals", seq, type_)
+    for seq, request in ((1, "r1"), (2, "r2")):
+        await _raw_event(worker.pool, case_id, seq, "approval_requested", request_id=request)
     await wait_until(lambda: pending_is(2.0), "two pending approvals", timeout=30)
-    await _raw_event(worker.pool, "case-approvals", 3, "approval_granted")
+    await _raw_event(worker.pool, case_id, 3, "approval_granted", request_id="r1")
     await wait_until(lambda: pending_is(1.0), "one approval left pending", timeout=30)
+    async with worker.pool.acquire() as conn:  # the case ends: its request is withdrawn
+        await project_case(conn, case_id, _summary("closed"), 4)
+    await wait_until(lambda: pending_is(0.0), "the ended case's request withdrawn", timeout=30)
