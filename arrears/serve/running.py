@@ -93,6 +93,8 @@ async def _serve_worker(settings: Settings, stop: asyncio.Event, demo: Demo | No
         "to PostgreSQL"
     )
     _say(f"Worker on task queue {settings.task_queue!r}.")
+    if settings.metrics_port is not None:
+        _say(f"Metrics:    http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     if settings.ui_url:
         _say(f"Open the Web UI at {settings.ui_url}")
     extras: list[asyncio.Future[None]] = []
