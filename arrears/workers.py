@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.worker import Interceptor, Worker
+from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
 from activities.audit_book import AuditBookActivities
@@ -65,12 +65,7 @@ def activities_for(client: Client, pool: asyncpg.Pool) -> list[Any]:
     ]
 
 
-def build_worker(
-    client: Client,
-    pool: asyncpg.Pool,
-    settings: Settings,
-    interceptors: Sequence[Interceptor] = (),
-) -> Worker:
+def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -78,17 +73,16 @@ def build_worker(
         activities=activities_for(client, pool),
         max_concurrent_activities=settings.worker_concurrency,
         max_concurrent_workflow_tasks=settings.worker_concurrency,
-        interceptors=interceptors,
     )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Poll until `stop` is set, then finish in-flight tasks and close the pool."""
-    log = get_logger("arrears.worker")
     metrics = WorkerMetrics.start(settings)  # before connecting: the client reports through it
+    log = get_logger("arrears.worker")
     client = await connect(settings)
     pool = await create_pool(settings.db_url, max_size=min(settings.worker_concurrency, 20))
-    metrics.watch(pool)
+    client = metrics.attach(client, pool)
     try:
         # Every worker makes sure the archive sweep is scheduled (idempotent), so a cluster
         # without `arrears up` still archives its closed runs.
@@ -96,7 +90,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             await ensure_archive_schedule(client, settings)
         except RPCError as err:  # e.g. an API key that may not manage schedules
             log.warning("archive sweep not scheduled", error=f"{err.status.name}: {err.message}")
-        worker = build_worker(client, pool, settings, metrics.interceptors)
+        worker = build_worker(client, pool, settings)
         async with worker:
             log.info("worker started", task_queue=settings.task_queue)
             await stop.wait()

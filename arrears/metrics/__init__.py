@@ -6,17 +6,16 @@ Without it nothing is served, recorded or refreshed.
 
 A worker uses it as: `metrics = WorkerMetrics.start(settings)` *before* connecting (the
 client, and so the worker, report through the runtime installed here), then
-`interceptors=metrics.interceptors` on the worker, `metrics.watch(pool)` for the gauges
-read from PostgreSQL, and `await metrics.close()` when it stops.
+`client = metrics.attach(client, pool)` (the interceptors that record the business
+metrics ride on the client; the gauges are read from the pool), and
+`await metrics.close()` when it stops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncpg
+from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig
-from temporalio.worker import Interceptor
 
 from arrears.errors import ServiceUnavailable, UsageError
 from arrears.logs import get_logger
@@ -61,14 +60,16 @@ class WorkerMetrics:
         metrics = None if port is None else serve_metrics(settings.metrics_host, port)
         return cls(metrics, settings.metrics_interval_seconds)
 
-    @property
-    def interceptors(self) -> Sequence[Interceptor]:
-        return () if self.business is None else (MetricsInterceptor(self.business),)
-
-    def watch(self, pool: asyncpg.Pool) -> None:
-        """Keep the gauges read from PostgreSQL fresh until `close`."""
-        if self.business is not None:
-            self._gauges.start(pool, self.business, self._interval)
+    def attach(self, client: Client, pool: asyncpg.Pool) -> Client:
+        """The worker's client, carrying the metrics interceptor (a worker takes the
+        worker interceptors of its client), and the gauges kept fresh from `pool` until
+        `close`. Without metrics, `client` itself and nothing started."""
+        if self.business is None:
+            return client
+        self._gauges.start(pool, self.business, self._interval)
+        config = client.config()
+        config["interceptors"] = [*config["interceptors"], MetricsInterceptor(self.business)]
+        return Client(**config)
 
     async def close(self) -> None:
         await self._gauges.stop()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio import activity, workflow
+from temporalio import activity, client, workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -102,8 +102,9 @@ def _workflow_metrics(metrics: BusinessMetrics) -> type[WorkflowInboundIntercept
     return WorkflowMetrics
 
 
-class MetricsInterceptor(Interceptor):
-    """The worker interceptor recording `BusinessMetrics`."""
+class MetricsInterceptor(client.Interceptor, Interceptor):
+    """The worker interceptor recording `BusinessMetrics`. Also a (pass-through) client
+    interceptor: set on the worker's client, every worker built from it takes it."""
 
     def __init__(self, metrics: BusinessMetrics) -> None:
         self._metrics = metrics
