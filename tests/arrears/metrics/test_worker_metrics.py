@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import signal
 import sys
@@ -23,6 +24,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from arrears.intake.csv_forms import placement_row
 from arrears.intake.sample import sample_rows
+from arrears.settings import Settings
+from arrears.stack.temporal import connect
 from arrears.store.read_models import CaseSummary, project_case
 from domain.commands import CeaseContact
 from domain.events import Actor
@@ -102,13 +105,19 @@ async def worker(
     """`arrears worker` serving metrics on a free port, its gauges refreshed twice a second."""
     port = free_port()
     queue = f"metrics-{uuid.uuid4().hex[:8]}"
+    address = temporal.service_client.config.target_host
+    # The worker and this test's client talk as `arrears` does: a client from `connect`,
+    # and the session's payload keys, if any, handed to the worker.
+    keys = {k: v for k, v in os.environ.items() if k == "ARREARS_PAYLOAD_KEYS"}
     env = bare_env(
-        TEMPORAL_ADDRESS=temporal.service_client.config.target_host,
+        TEMPORAL_ADDRESS=address,
         DATABASE_URL=fresh_database_url,
         ARREARS_TASK_QUEUE=queue,
         ARREARS_METRICS_PORT=str(port),
         ARREARS_METRICS_INTERVAL_SECONDS="0.5",
+        **keys,
     )
+    client = await connect(Settings(temporal_address=address))
     with (tmp_path / "worker.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             ARREARS, "worker", env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log
@@ -116,7 +125,7 @@ async def worker(
     url = f"http://127.0.0.1:{port}/metrics"
     try:
         await wait_until(lambda: _serving(url), "the worker's /metrics", timeout=60)
-        yield Worker(url=url, client=temporal, pool=pool, queue=queue)
+        yield Worker(url=url, client=client, pool=pool, queue=queue)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
