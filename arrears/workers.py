@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import aclosing
 from typing import Any
 
 import asyncpg
@@ -96,7 +97,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         except RPCError as err:  # e.g. an API key that may not manage schedules
             log.warning("archive sweep not scheduled", error=f"{err.status.name}: {err.message}")
         async with (
-            providers_from(settings) as contact,
+            aclosing(providers_from(settings)) as contact,
             build_worker(client, pool, settings, contact),
         ):
             log.info("worker started", task_queue=settings.task_queue)

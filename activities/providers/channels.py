@@ -5,8 +5,6 @@ gateway when `ARREARS_CONTACT_<CHANNEL>_URL` is set, else the simulator (the def
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Self
 
 from activities.contact import ContactProvider, ContactResult, ProviderRequest, SimulatedProvider
 from activities.providers.http import HttpProvider
@@ -15,9 +13,8 @@ from domain.events import Channel
 
 
 class ByChannel:
-    """A `ContactProvider` that hands each attempt to its channel's provider; used as an
-    async context manager by the worker, which closes the gateways' connections at the
-    end."""
+    """A `ContactProvider` that hands each attempt to its channel's provider; the worker
+    closes it (`contextlib.aclosing`) at the end, closing the gateways' connections."""
 
     def __init__(self, providers: Mapping[Channel, ContactProvider]) -> None:
         self.providers = dict(providers)
@@ -25,15 +22,7 @@ class ByChannel:
     async def attempt(self, request: ProviderRequest) -> ContactResult:
         return await self.providers[request.channel].attempt(request)
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
         for provider in self.providers.values():
             if isinstance(provider, HttpProvider):
                 await provider.aclose()

@@ -145,13 +145,7 @@ class HttpProvider:
         if status >= 500 or status in _RETRY_LATER:
             raise self._unavailable(request, f"HTTP {status}")
         if status >= 300:
-            log.warning(
-                "contact gateway refused the attempt",
-                channel=self._channel,
-                case_id=request.case_id,
-                attempt_key=request.attempt_key,
-                status=status,
-            )
+            self._warn("contact gateway refused the attempt", request, status=status)
             raise ApplicationError(
                 f"the {self._channel} gateway refused attempt {request.attempt_key}: HTTP {status}",
                 type=REFUSED,
@@ -171,12 +165,16 @@ class HttpProvider:
             provider_ref=reply.provider_ref,
         )
 
-    def _unavailable(self, request: ProviderRequest, why: str) -> ProviderUnavailable:
+    def _warn(self, event: str, request: ProviderRequest, **why: object) -> None:
+        """A warning naming the attempt, never its destination or the gateway's answer."""
         log.warning(
-            "contact gateway unavailable, the attempt will be retried",
+            event,
             channel=self._channel,
             case_id=request.case_id,
             attempt_key=request.attempt_key,
-            why=why,
+            **why,
         )
+
+    def _unavailable(self, request: ProviderRequest, why: str) -> ProviderUnavailable:
+        self._warn("contact gateway unavailable, the attempt will be retried", request, why=why)
         return ProviderUnavailable(f"the {self._channel} gateway is unavailable: {why}")

@@ -4,6 +4,8 @@ the variable, never the secret."""
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 import pytest
 
 from activities.contact import SimulatedProvider
@@ -32,7 +34,7 @@ async def test_a_channel_with_a_gateway_sends_its_attempts_there_and_the_others_
     env_vars.setenv("ARREARS_CONTACT_CALL_URL", gateway.url)
     env_vars.setenv("ARREARS_CONTACT_CALL_SECRET", SECRET)
     env_vars.setenv("ARREARS_CONTACT_TIMEOUT_SECONDS", "3")
-    async with providers_from(load_settings()) as contact:
+    async with aclosing(providers_from(load_settings())) as contact:
         assert isinstance(contact.providers["call"], HttpProvider)
         assert isinstance(contact.providers["sms"], SimulatedProvider)
         result = await contact.attempt(call_request())

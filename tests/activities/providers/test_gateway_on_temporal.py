@@ -7,6 +7,7 @@ the destination."""
 from __future__ import annotations
 
 import uuid
+from contextlib import aclosing
 from datetime import date, timedelta
 from typing import Any
 
@@ -53,7 +54,7 @@ async def run_case(
     )  # fmt: skip
     queue = f"gateway-{uuid.uuid4().hex[:6]}"
     destinations = PersonalDestinations(db, PlainPersonalReader())
-    async with ByChannel(http) as contact, Worker(
+    async with aclosing(ByChannel(http)) as contact, Worker(
         env.client, task_queue=queue, workflows=[CaseWorkflow],
         activities=case_activities(store, contact, destinations),
     ):  # fmt: skip
