@@ -1,10 +1,16 @@
 """Contact channels: SMS gateway, dialer, mail house and field team, behind one interface.
 
-A real provider implements `ContactProvider.attempt`; the default providers are
-simulators that answer deterministically from a seed and the attempt's key, so a retried
-activity gets the same answer and a run can be reproduced. A provider's *permanent*
-refusal (an invalid number) is an outcome, returned normally; only a provider that is
-unavailable raises `ProviderUnavailable`, and Temporal retries the activity with backoff.
+A real provider implements `ContactProvider.attempt` (`activities.providers.http` is one);
+the default providers are simulators that answer deterministically from a seed and the
+attempt's key, so a retried activity gets the same answer and a run can be reproduced. A
+provider's *permanent* refusal (an invalid number) is an outcome, returned normally; only
+a provider that is unavailable raises `ProviderUnavailable`, and Temporal retries the
+activity with backoff.
+
+The workflow's request names only *which* line or address to use (`line`,
+`contact_index`, `target`), so workflow histories never hold personal data. The activity
+looks up the one phone number or address the attempt needs (`DestinationLookup`) and
+hands it to the provider in a `ProviderRequest`, which exists only inside the activity.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, SecretStr
 from temporalio import activity
 
 from domain.contact import PlannedContact
@@ -39,6 +45,40 @@ class ContactRequest(BaseModel):
     contact_index: int | None = None
 
 
+class Destination(BaseModel):
+    """Where one attempt goes: a phone number, or a postal address with its addressee.
+
+    `SecretStr`, so a repr, a log line or an error message built from a request shows
+    `**********` and never the value: only `payload()` reads them, for the provider."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phone: SecretStr | None = None
+    address: SecretStr | None = None
+    addressee: SecretStr | None = None  # who a letter or a visit is for (the debtor)
+
+    def payload(self) -> dict[str, str]:
+        """The values as the provider receives them (only the ones set)."""
+        fields = {"phone": self.phone, "address": self.address, "addressee": self.addressee}
+        return {k: v.get_secret_value() for k, v in fields.items() if v is not None}
+
+
+class ProviderRequest(ContactRequest):
+    """What a provider receives: the workflow's request plus its destination.
+
+    Built inside the activity and never returned, so the destination never reaches the
+    workflow's history. None when nothing is on record for the attempt (a case without a
+    placement record, or personal data purged): a provider that needs one refuses."""
+
+    destination: Destination | None = None
+
+
+class DestinationLookup(Protocol):
+    """The one phone number or address an attempt needs (`activities.providers`)."""
+
+    async def destination(self, request: ContactRequest) -> Destination | None: ...
+
+
 class ContactResult(BaseModel):
     outcome: Outcome
     attempted_at: datetime  # wall-clock time the provider made the attempt
@@ -52,7 +92,7 @@ class ProviderUnavailable(Exception):
 
 
 class ContactProvider(Protocol):
-    async def attempt(self, request: ContactRequest) -> ContactResult: ...
+    async def attempt(self, request: ProviderRequest) -> ContactResult: ...
 
 
 def _planned(request: ContactRequest) -> PlannedContact:
@@ -102,12 +142,23 @@ class ScriptedProvider:
 
 
 class ContactActivities:
-    def __init__(self, provider: ContactProvider) -> None:
+    """`destinations` None: no personal data is looked up (the simulations and the
+    workflow tests run on scripted providers and an in-memory store, with no database)."""
+
+    def __init__(
+        self, provider: ContactProvider, destinations: DestinationLookup | None = None
+    ) -> None:
         self._provider = provider
+        self._destinations = destinations
 
     @activity.defn(name="attempt_contact")
     async def attempt_contact(self, request: ContactRequest) -> ContactResult:
-        result = await self._provider.attempt(request)
+        destination = None
+        if self._destinations is not None:
+            destination = await self._destinations.destination(request)
+        result = await self._provider.attempt(
+            ProviderRequest(**dict(request), destination=destination)
+        )
         activity.logger.debug(
             "contact attempted",
             extra={

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, Self
+from typing import Final, Literal, Self, get_args
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from arrears.errors import UsageError
+from domain.events import Channel
 
 #: Search attributes the case workflow sets. Registered by `arrears up` (and by the
 #: compose stack's setup) so queries such as `ArrearsStage = "legal"` work.
@@ -28,6 +30,12 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "ArrearsAttention": "Keyword",  # set while a case waits for a person (a store conflict)
     "ArrearsArm": "Keyword",  # champion / challenger: set when the importer starts the case
 }
+
+#: Each contact channel may have its own HTTP gateway (`ARREARS_CONTACT_<CHANNEL>_URL`).
+CONTACT_CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
+#: Shortest shared secret a gateway's requests are signed with (HMAC-SHA256: 256 bits).
+MIN_CONTACT_SECRET: Final = 32
+_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 
 EMBEDDED_DB_NAME = "arrears"
 EMBEDDED_DB_USER = "postgres"
@@ -134,6 +142,53 @@ class Settings(BaseSettings):
     archive_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often the archive sweep copies closed runs."
     )
+
+    # Contact providers (README "Contact providers"): a channel with a URL sends its attempts
+    # to that HTTP gateway, signed with the channel's secret; without one it is simulated.
+    contact_sms_url: str | None = Field(default=None, description="SMS gateway; unset: simulated.")
+    contact_call_url: str | None = Field(default=None, description="Dialer; unset: simulated.")
+    contact_letter_url: str | None = Field(
+        default=None, description="Mail house; unset: simulated."
+    )
+    contact_visit_url: str | None = Field(default=None, description="Field team; unset: simulated.")
+    contact_sms_secret: SecretStr | None = None
+    contact_call_secret: SecretStr | None = None
+    contact_letter_secret: SecretStr | None = None
+    contact_visit_secret: SecretStr | None = None
+    contact_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=25,
+        description="How long a gateway may take to answer (under the activity's 30 s).",
+    )
+
+    @model_validator(mode="after")
+    def _contact_gateways_complete(self) -> Self:
+        """A gateway URL is https (http only to this machine: personal data never travels
+        in clear over a network) and comes with a secret long enough to sign with."""
+        for channel in CONTACT_CHANNELS:
+            url = getattr(self, f"contact_{channel}_url")
+            secret = getattr(self, f"contact_{channel}_secret")
+            name = f"ARREARS_CONTACT_{channel.upper()}"
+            if url is None:
+                continue
+            parts = urlsplit(url)
+            if not parts.hostname or not (
+                parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+            ):
+                raise ValueError(f"{name}_URL must be an https:// URL (http:// only to localhost)")
+            if secret is None or len(secret.get_secret_value()) < MIN_CONTACT_SECRET:
+                raise ValueError(
+                    f"{name}_SECRET must be set, at least {MIN_CONTACT_SECRET} characters,"
+                    f" when {name}_URL is"
+                )
+        return self
+
+    def contact_gateway(self, channel: Channel) -> tuple[str, SecretStr] | None:
+        """The channel's HTTP gateway (URL and signing secret), or None: simulated."""
+        url = getattr(self, f"contact_{channel}_url")
+        secret = getattr(self, f"contact_{channel}_secret")
+        return (url, secret) if url is not None and secret is not None else None
 
     @model_validator(mode="after")
     def _sweeps_well_within_retention(self) -> Self:

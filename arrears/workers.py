@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import aclosing
 from typing import Any
 
 import asyncpg
@@ -18,9 +19,11 @@ from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
 from activities.audit_book import AuditBookActivities
-from activities.contact import ContactActivities, ContactProvider, SimulatedProvider
+from activities.contact import ContactActivities, ContactProvider, DestinationLookup
 from activities.event_store import EventStoreActivities
 from activities.partners import LoggingPartnerGateway, PartnerActivities
+from activities.providers.channels import providers_from
+from activities.providers.destinations import PersonalDestinations, PlainPersonalReader
 from activities.stack_check import StackCheckActivities
 from arrears.logs import get_logger
 from arrears.metrics import WorkerMetrics
@@ -42,22 +45,26 @@ WORKFLOWS: Sequence[type] = (
 )
 
 
-def case_activities(store: Appender, provider: ContactProvider) -> list[Any]:
-    """The case workflow's activities, wired to an event store and a contact provider."""
+def case_activities(
+    store: Appender, provider: ContactProvider, destinations: DestinationLookup | None = None
+) -> list[Any]:
+    """The case workflow's activities, wired to an event store and a contact provider (and
+    where the provider finds each attempt's phone or address: none in the simulations)."""
     events = EventStoreActivities(store)
     return [
         events.append_events,
         events.load_events,
-        ContactActivities(provider).attempt_contact,
+        ContactActivities(provider, destinations).attempt_contact,
         PartnerActivities(LoggingPartnerGateway()).notify_partner,
     ]
 
 
-def activities_for(client: Client, pool: asyncpg.Pool) -> list[Any]:
+def activities_for(client: Client, pool: asyncpg.Pool, contact: ContactProvider) -> list[Any]:
     """Every activity, wired to its dependencies (the client, pool, providers, settings)."""
     audit = AuditBookActivities(client, pool)
+    destinations = PersonalDestinations(pool, PlainPersonalReader())
     return [
-        *case_activities(EventStore(pool), SimulatedProvider()),
+        *case_activities(EventStore(pool), contact, destinations),
         StackCheckActivities(pool).record_stack_check,
         ArchiveActivities(client, pool).archive_closed_runs,
         audit.list_audit_cases,
@@ -65,12 +72,14 @@ def activities_for(client: Client, pool: asyncpg.Pool) -> list[Any]:
     ]
 
 
-def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+def build_worker(
+    client: Client, pool: asyncpg.Pool, settings: Settings, contact: ContactProvider
+) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(client, pool),
+        activities=activities_for(client, pool, contact),
         max_concurrent_activities=settings.worker_concurrency,
         max_concurrent_workflow_tasks=settings.worker_concurrency,
     )
@@ -90,8 +99,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             await ensure_archive_schedule(client, settings)
         except RPCError as err:  # e.g. an API key that may not manage schedules
             log.warning("archive sweep not scheduled", error=f"{err.status.name}: {err.message}")
-        worker = build_worker(client, pool, settings)
-        async with worker:
+        async with (
+            aclosing(providers_from(settings)) as contact,
+            build_worker(client, pool, settings, contact),
+        ):
             log.info("worker started", task_queue=settings.task_queue)
             await stop.wait()
             log.info("worker stopping")
