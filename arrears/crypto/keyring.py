@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from arrears.errors import ServiceUnavailable
 
@@ -103,12 +101,6 @@ class Keyring:
             raise MasterKeyError(
                 f"data key of case {case_id} does not open with master key {kid}"
             ) from None
-
-    def derived(self, purpose: str) -> bytes:
-        """A key for one purpose (e.g. phone lookup hashes) derived from the current key."""
-        return HKDF(
-            algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode()
-        ).derive(self.keys[0])
 
 
 def _wrap_aad(kid: str, case_id: str) -> bytes:

@@ -10,8 +10,9 @@ hashes per phone line, compared by equality (indexable, no decryption per row):
   that hash among the term's suffix hashes).
 Trade-off (docs/DECISIONS.md): equal suffixes give equal hashes, so someone with the
 database (not the key) learns which records share their last N digits, never the digits.
-The HMAC key is derived from the master key for this purpose only (HKDF label), so the
-hashes are useless without the key and the key is never used twice for different things.
+The HMAC key is a random key of its own, stored wrapped by the master key like a data key
+(arrears.crypto.vault): not derived from the master key, because then rotating the master
+key would invalidate every hash and recomputing them would mean decrypting every record.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import re
 from typing import Final
 
 MIN_PHONE_DIGITS: Final = 6
-LOOKUP_PURPOSE: Final = "arrears lookup hmac v1"
 _NON_DIGITS = re.compile(r"\D")
 
 
