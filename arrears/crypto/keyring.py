@@ -33,7 +33,7 @@ from arrears.errors import ServiceUnavailable
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
-DEFAULT_KEY_FILE = Path(".arrears/master.key")
+KEY_FILE_NAME = "master.key"
 
 
 class MasterKeyError(ServiceUnavailable):
@@ -107,17 +107,21 @@ def _wrap_aad(kid: str, case_id: str) -> bytes:
     return f"arrears data key|{kid}|{case_id}".encode()
 
 
-def load(env: Mapping[str, str] | None = None, root: Path = Path(".")) -> Keyring:
+def key_file(env: Mapping[str, str], home: Path) -> Path:
+    """ARREARS_MASTER_KEY_FILE, or master.key in the data directory (default .arrears)."""
+    return Path(env.get("ARREARS_MASTER_KEY_FILE") or home / KEY_FILE_NAME)
+
+
+def load(env: Mapping[str, str] | None = None, home: Path = Path(".arrears")) -> Keyring:
     """The keyring from ARREARS_MASTER_KEY (base64, one key) or the key file.
 
-    The key file (ARREARS_MASTER_KEY_FILE, default .arrears/master.key) holds one base64
-    key a line, current first; rotation appends the old keys below the new one until
-    every data key is re-wrapped.
+    The key file holds one base64 key a line, current first; rotation puts the new key
+    above the old ones, which stay until every data key is re-wrapped.
     """
     env = os.environ if env is None else env
     if env.get("ARREARS_MASTER_KEY"):
         return Keyring((_decode(env["ARREARS_MASTER_KEY"], "ARREARS_MASTER_KEY"),))
-    path = Path(env.get("ARREARS_MASTER_KEY_FILE") or root / DEFAULT_KEY_FILE)
+    path = key_file(env, home)
     try:
         lines = path.read_text().split()
     except FileNotFoundError:
@@ -136,3 +140,13 @@ def write_key_file(path: Path, keys: tuple[bytes, ...]) -> None:
     with os.fdopen(fd, "w") as out:
         out.write("".join(base64.b64encode(k).decode() + "\n" for k in keys))
     os.chmod(path, 0o600)
+
+
+def ensure_key_file(env: Mapping[str, str], home: Path) -> Path | None:
+    """Create a key file with one new master key unless a key is configured or the file
+    exists (`arrears up` for the embedded default); the path created, or None."""
+    path = key_file(env, home)
+    if env.get("ARREARS_MASTER_KEY") or path.exists():
+        return None
+    write_key_file(path, (new_key(),))
+    return path

@@ -73,6 +73,8 @@ async def serve(
         if settings.ui_url:
             _say(f"Web UI:     {settings.ui_url}")
         _say(f"PostgreSQL: {stack.database_url}")
+        if stack.created_key_file:
+            _say(f"Master key: created {stack.created_key_file} (mode 0600; keep it safe)")
         if stack.applied_migrations:
             _say(f"Migrations applied: {', '.join(stack.applied_migrations)}")
         if with_worker:

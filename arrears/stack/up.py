@@ -7,14 +7,17 @@ Each part is embedded unless configured: `TEMPORAL_ADDRESS` unset starts the dev
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
 from temporalio.service import RPCError
 
+from arrears.crypto.keyring import ensure_key_file
 from arrears.settings import Settings
 from arrears.stack.postgres import EmbeddedPostgres
 from arrears.stack.processes import ensure_writable_dir
@@ -32,6 +35,7 @@ class Stack:
     settings: Settings
     started: list[_Stoppable] = field(default_factory=list)
     applied_migrations: list[str] = field(default_factory=list)
+    created_key_file: Path | None = None
 
     @property
     def temporal_address(self) -> str:
@@ -47,6 +51,9 @@ class Stack:
         if settings.embedded_postgres or settings.embedded_temporal:
             home = ensure_writable_dir(settings.home, "data directory")
         if settings.embedded_postgres:
+            # The embedded default needs a master key for personal data (issue 16): made
+            # here once, mode 0600; a configured database brings its own key.
+            self.created_key_file = ensure_key_file(os.environ, home)
             postgres = EmbeddedPostgres(home, settings.pg_port)
             self.started.append(postgres)
             await postgres.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import stat
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def test_the_key_comes_from_the_environment_before_the_key_file(tmp_path: Path) 
 
 
 def test_a_missing_key_file_says_where_it_was_looked_for(tmp_path: Path) -> None:
-    with pytest.raises(MasterKeyError, match=r"master\.key") as raised:
+    with pytest.raises(MasterKeyError, match=re.escape(str(tmp_path / "master.key"))) as raised:
         keyring.load({}, tmp_path)
     assert raised.value.exit_code == 3
 
@@ -98,3 +99,17 @@ def test_a_longer_term_finds_the_stored_number_it_ends_with() -> None:
 def test_lookup_hashes_depend_on_the_key() -> None:
     a, b = keyring.new_key(), keyring.new_key()
     assert lookup.digits_hash(a, "13800001234") != lookup.digits_hash(b, "13800001234")
+
+
+def test_up_creates_an_owner_only_key_file_once_and_never_over_a_configured_key(
+    tmp_path: Path,
+) -> None:
+    created = keyring.ensure_key_file({}, tmp_path / "home")
+    assert created == tmp_path / "home" / "master.key"
+    assert stat.S_IMODE(created.stat().st_mode) == 0o600
+    first = keyring.load({}, tmp_path / "home").keys
+    assert keyring.ensure_key_file({}, tmp_path / "home") is None
+    assert keyring.load({}, tmp_path / "home").keys == first
+    env = {"ARREARS_MASTER_KEY": base64.b64encode(keyring.new_key()).decode()}
+    assert keyring.ensure_key_file(env, tmp_path / "other") is None
+    assert not (tmp_path / "other").exists()
