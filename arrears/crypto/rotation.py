@@ -1,0 +1,43 @@
+"""`arrears keys rotate`: a new master key, every data key re-wrapped under it.
+
+Order matters so that a rotation stopped at any point loses nothing: the new key is
+written to the key file above the old ones first (both readable), then the data keys are
+re-wrapped in one transaction, and only then are the old keys dropped from the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from arrears.crypto import keyring
+from arrears.crypto.keyring import Keyring, MasterKeyError
+from arrears.crypto.vault import PersonalVault
+from arrears.settings import Settings
+from arrears.store.db import create_pool
+
+
+def run_rotate() -> str:
+    """Rotate the key file's master key; the one line to print."""
+    settings = Settings()
+    if os.environ.get("ARREARS_MASTER_KEY"):
+        raise MasterKeyError(
+            "ARREARS_MASTER_KEY is set: rotation writes a new key to the key file,"
+            " unset it (or rotate where the key file is used)"
+        )
+    path = keyring.key_file(os.environ, settings.home)
+    old = keyring.load(os.environ, settings.home)
+    ring = Keyring((keyring.new_key(), *old.keys))
+    keyring.write_key_file(path, ring.keys)
+    count = asyncio.run(_rewrap(settings.db_url, ring))
+    keyring.write_key_file(path, ring.keys[:1])
+    return f"rotated: {count} data keys re-wrapped under master key {ring.current_id}"
+
+
+async def _rewrap(url: str, ring: Keyring) -> int:
+    pool = await create_pool(url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            return await PersonalVault(ring).rotate(conn)
+    finally:
+        await pool.close()
