@@ -29,15 +29,26 @@ def run_rotate() -> str:
     old = keyring.load(os.environ, settings.home)
     ring = Keyring((keyring.new_key(), *old.keys))
     keyring.write_key_file(path, ring.keys)
-    count = asyncio.run(_rewrap(settings.db_url, ring))
+    count, left = asyncio.run(_rewrap(settings.db_url, ring))
+    if left:
+        # A writer still holding the old key made keys meanwhile: keep it readable.
+        return (
+            f"rotated: {count} data keys re-wrapped under master key {ring.current_id};"
+            f" {left} made meanwhile under the old key, which stays in {path}: run again"
+        )
     keyring.write_key_file(path, ring.keys[:1])
     return f"rotated: {count} data keys re-wrapped under master key {ring.current_id}"
 
 
-async def _rewrap(url: str, ring: Keyring) -> int:
+async def _rewrap(url: str, ring: Keyring) -> tuple[int, int]:
+    """(keys re-wrapped, keys still under another master key afterwards)."""
     pool = await create_pool(url, max_size=1)
     try:
         async with pool.acquire() as conn:
-            return await PersonalVault(ring).rotate(conn)
+            count = await PersonalVault(ring).rotate(conn)
+            left: int = await conn.fetchval(
+                "SELECT count(*) FROM case_keys WHERE master_id <> $1", ring.current_id
+            )
+            return count, left
     finally:
         await pool.close()
