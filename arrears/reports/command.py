@@ -19,6 +19,7 @@ from arrears.errors import ServiceUnavailable, UsageError
 from arrears.reports.run import FORMATS, Format, ReportQuery, definition_of, render, run_report
 from arrears.settings import Settings
 from arrears.store.db import Conn, create_pool
+from domain.arms import ARMS
 
 #: The period by default: the month of --to and the eleven before it.
 DEFAULT_MONTHS = 12
@@ -90,6 +91,8 @@ def report_command(
     last = parse_day(date_to, "--to") if date_to else last
     if first and last and first > last:
         raise UsageError(f"--from {first} is after --to {last}")
+    if arm is not None and arm not in ARMS:  # a typo would print an empty report
+        raise UsageError(f"unknown --arm {arm!r}: use {', '.join(ARMS)}")
     zone = load_policy(settings.policy).cycle.bank_timezone
     now = datetime.now(UTC)  # the command's edge: generated_at, and "today" of an empty book
     text = asyncio.run(_report(settings.db_url, kind, first, last, policy, arm, zone, now, chosen))

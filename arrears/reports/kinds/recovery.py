@@ -7,7 +7,10 @@ event's business time. Its stage is the case's when it came in (the last
 those of the case's placement then (the last `placed` before it, unless a `recalled`
 came after that placement). Three sections, one row each:
 
-- `stage`: month (bank zone) x stage: `collected`. Sums to every payment of the period.
+- `stage`: month (bank zone) x stage: `received` (the payments' amounts), `unapplied`
+  (the part of them beyond what was owed: an overpayment, held for refund, not
+  recovered) and `collected` = received - unapplied. `received` sums to every payment
+  of the period, to the cent; `collected` to what they recovered.
 - `agency`: agency x hand: `agency_collected`, the payments of the period made while
   the case was placed with that agency in that hand.
 - `vintage`: the month a placement was made (in the period): `placements`; of those
@@ -36,10 +39,12 @@ SQL = f"""WITH {SCOPE},
 -- window over groups. Only the fields used are carried (the payloads stay behind: sorting
 -- them spilled to disk).
 ev AS (
-    SELECT case_id, seq, type, at, collected, balance,
+    SELECT case_id, seq, type, at, received, collected, balance,
            max(stage_mark) OVER w AS stage_mark, max(place_mark) OVER w AS place_mark
     FROM (
         SELECT e.case_id, e.seq, e.type, e.at,
+               CASE WHEN e.type = 'payment_received'
+                    THEN (e.payload->>'amount')::numeric END AS received,
                CASE WHEN e.type = 'payment_received'
                     THEN (e.payload->>'amount')::numeric - (e.payload->>'unapplied')::numeric
                END AS collected,
@@ -60,7 +65,8 @@ ev AS (
 -- `place_group`: the seq of the placement (or recall) in force; agency and hand empty
 -- after a recall.
 filled AS (
-    SELECT case_id, type, at, collected, balance, left(place_mark, 10) AS place_group,
+    SELECT case_id, type, at, received, collected, balance,
+           left(place_mark, 10) AS place_group,
            substr(stage_mark, 11) AS stage,
            nullif(split_part(substr(place_mark, 11), chr(31), 1), '') AS agency,
            nullif(split_part(substr(place_mark, 11), chr(31), 2), '') AS hand
@@ -68,7 +74,7 @@ filled AS (
 ),
 pays AS (
     SELECT case_id, place_group, at, coalesce(stage, 'reminder') AS stage, agency, hand,
-           collected
+           received, collected
     FROM filled WHERE type = 'payment_received'
 ),
 -- What came in during each placement, summed once and joined: a lookup per placement
@@ -83,23 +89,26 @@ vintages AS (
     FROM filled f LEFT JOIN placed_pays p USING (case_id, place_group)
     WHERE f.type = 'placed' AND f.at >= $1::timestamptz
 )
-SELECT section, month, stage, agency, hand, collected, agency_collected, placements,
+SELECT section, month, stage, agency, hand, received, unapplied, collected,
+       agency_collected, placements,
        balance_unknown, placed_balance, placed_collected, liquidation_rate
 FROM (
     SELECT 1 AS part, 'stage' AS section, {_month("at")} AS month, stage, NULL AS agency,
-           NULL AS hand, sum(collected) AS collected, NULL::numeric AS agency_collected,
+           NULL AS hand, sum(received) AS received, sum(received) - sum(collected) AS unapplied,
+           sum(collected) AS collected, NULL::numeric AS agency_collected,
            NULL::int AS placements, NULL::int AS balance_unknown,
            NULL::numeric AS placed_balance, NULL::numeric AS placed_collected,
            NULL::numeric AS liquidation_rate, {stage_order("stage")} AS rank
     FROM pays WHERE at >= $1::timestamptz
     GROUP BY 3, stage
     UNION ALL
-    SELECT 2, 'agency', NULL, NULL, agency, hand, NULL, sum(collected), NULL, NULL, NULL,
+    SELECT 2, 'agency', NULL, NULL, agency, hand, NULL, NULL, NULL, sum(collected), NULL,
+           NULL, NULL,
            NULL, NULL, NULL
     FROM pays WHERE at >= $1::timestamptz AND agency IS NOT NULL
     GROUP BY agency, hand
     UNION ALL
-    SELECT 3, 'vintage', month, NULL, NULL, NULL, NULL, NULL, count(*)::int,
+    SELECT 3, 'vintage', month, NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*)::int,
            count(*) FILTER (WHERE unknown)::int,
            coalesce(sum(balance), 0), coalesce(sum(collected) FILTER (WHERE NOT unknown), 0),
            sum(collected) FILTER (WHERE NOT unknown) / nullif(sum(balance), 0), NULL
@@ -117,6 +126,8 @@ DEFINITION = ReportDefinition(
         Column("stage", "text"),
         Column("agency", "text"),
         Column("hand", "text"),
+        Column("received", "money"),
+        Column("unapplied", "money"),
         Column("collected", "money"),
         Column("agency_collected", "money"),
         Column("placements", "int"),
@@ -127,6 +138,8 @@ DEFINITION = ReportDefinition(
     ),
     reads=frozenset({"case_opened", "stage_changed", "placed", "recalled", "payment_received"}),
     totals=(
+        "received",
+        "unapplied",
         "collected",
         "agency_collected",
         "placements",

@@ -25,6 +25,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/"): EVERYONE,
     ("POST", "/language"): EVERYONE,
     ("GET", "/book"): frozenset({"manager", "supervisor", "auditor"}),
+    ("GET", "/book/reports"): frozenset({"manager", "supervisor", "auditor"}),
     ("GET", "/worklists"): STAFF,
     ("GET", "/worklists/{name}"): STAFF,
     ("GET", "/search"): EVERYONE,

@@ -74,6 +74,13 @@ async def test_agencies_and_vintages_count_payments_while_placed_only(
     assert stages == {("2026-03", "reminder"): Decimal("200.00"),
                       ("2026-03", "outsourcing"): Decimal("200.00")}  # fmt: skip
     assert recovery.totals["collected"] == Decimal("3100.00")
+    # Received is every payment whole: F's 150 (50 of it beyond what F owed), 70, G's 30
+    # in March, beside the 2900 of the small book; collected leaves the 50 out.
+    (reminder,) = [r for r in recovery.rows if r["section"] == "stage" and r["stage"] == "reminder"]
+    assert (reminder["received"], reminder["unapplied"]) == (Decimal("250.00"), Decimal("50.00"))
+    assert (recovery.totals["received"], recovery.totals["unapplied"]) == (
+        Decimal("3150.00"), Decimal("50.00")
+    )  # fmt: skip
 
 
 async def test_recovery_keeps_the_chosen_arm(

@@ -98,6 +98,7 @@ async def test_out_writes_the_file_and_prints_only_its_path(
         (("book", "--month", "2026-1"), "--month '2026-1' is not a month"),
         (("book", "--month", "2026-01", "--to", "2026-02-01"), "--month sets the period"),
         (("book", "--format", "xml"), "unknown --format 'xml'"),
+        (("book", "--arm", "challengr"), "unknown --arm 'challengr'"),
     ],
 )
 async def test_bad_usage_is_one_line_and_exit_code_2(
