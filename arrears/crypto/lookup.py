@@ -10,6 +10,10 @@ hashes per phone line, compared by equality (indexable, no decryption per row):
   that hash among the term's suffix hashes).
 Trade-off (docs/DECISIONS.md): equal suffixes give equal hashes, so someone with the
 database (not the key) learns which records share their last N digits, never the digits.
+The debtor's name is found by exact match only: `name_hash` of the normalised full name
+(NFKC, case-folded, whitespace removed, so "Wang  Xiaoming", "wang xiaoming" and "王 伟"
+/ "王伟" match). A part of a name would need a hash per fragment, which turns the column
+into a frequency table of surnames; docs/DECISIONS.md.
 The HMAC key is a random key of its own, stored wrapped by the master key like a data key
 (arrears.crypto.vault): not derived from the master key, because then rotating the master
 key would invalidate every hash and recomputing them would mean decrypting every record.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from typing import Final
 
 MIN_PHONE_DIGITS: Final = 6
@@ -44,3 +49,13 @@ def digits_hash(key: bytes, number: str) -> bytes | None:
 def suffix_hashes(key: bytes, number: str) -> list[bytes]:
     digits = phone_digits(number)
     return [keyed_hash(key, "phone", digits[-n:]) for n in range(MIN_PHONE_DIGITS, len(digits) + 1)]
+
+
+def normalised_name(name: str) -> str:
+    """The name as compared: NFKC, case-folded, without any whitespace."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def name_hash(key: bytes, name: str) -> bytes | None:
+    normal = normalised_name(name)
+    return keyed_hash(key, "name", normal) if normal else None
