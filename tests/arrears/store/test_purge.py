@@ -21,6 +21,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from arrears.crypto.envelope import open_sealed
+from arrears.crypto.keyring import Keyring, MasterKeyError
 from arrears.intake.importer import Importer, open_placements
 from arrears.policies import load_policy
 from arrears.store.db import _init_connection, create_pool, migrate
@@ -32,7 +34,7 @@ from domain.events import (
     Placed,
     Recalled,
 )
-from tests.stored_cases import add_case, opened_event
+from tests.stored_cases import TEST_MASTER_KEY, add_case, fresh_vault, opened_event, raw_bytes
 from tests.support import free_port
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
@@ -65,8 +67,11 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def personal_of(pool: asyncpg.Pool) -> dict[str, Any]:
-    rows = await pool.fetch("SELECT case_id, personal, purged_at FROM placement_records")
-    return {r["case_id"]: (r["personal"], r["purged_at"]) for r in rows}
+    """{case id: (its personal data as the vault opens it, purged_at)}."""
+    vault = fresh_vault()
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT case_id, purged_at FROM placement_records")
+        return {r["case_id"]: (await vault.read(conn, r["case_id"]), r["purged_at"]) for r in rows}
 
 
 async def book(pool: asyncpg.Pool) -> dict[str, str]:
@@ -101,6 +106,30 @@ async def test_a_case_closed_six_years_before_the_date_loses_its_personal_data_a
     for case_id in cases.values():
         assert await store.verify_chain(case_id) == []
     assert await pool.fetchval("SELECT count(*) FROM payments") == 2
+
+
+async def test_a_backup_taken_before_the_purge_cannot_be_read_afterwards_even_with_the_master_key(
+    pool: asyncpg.Pool,
+) -> None:
+    cases = await book(pool)
+    backup = await pool.fetch("SELECT * FROM placement_records WHERE case_id = $1", cases["old"])
+    sealed = backup[0]["personal_sealed"]
+    assert fresh_vault().ring.keys == (TEST_MASTER_KEY,) and sealed is not None
+
+    await purge(pool, BEFORE, CN_CARD, apply=True)
+
+    after = await pool.fetchrow("SELECT * FROM placement_records WHERE case_id = $1", cases["old"])
+    assert after is not None and after["personal_sealed"] is None
+    assert (after["phone_hashes"], after["phone_suffixes"], after["name_hash"]) == (None,) * 3
+    keys = await pool.fetch("SELECT * FROM case_keys")
+    assert cases["old"] not in {k["case_id"] for k in keys}
+    # Every data key left, unwrapped with the master key, and the backup still does not open.
+    ring = Keyring((TEST_MASTER_KEY,))
+    for key in keys:
+        data_key = ring.unwrap(key["case_id"], key["master_id"], key["wrapped"])
+        with pytest.raises(MasterKeyError):
+            open_sealed(data_key, cases["old"], sealed)
+    assert b"Test Debtor" not in raw_bytes(backup) and b"13800000000" not in raw_bytes(backup)
 
 
 async def test_a_second_apply_purges_nothing_new_and_is_recorded_as_purging_nothing(
@@ -272,7 +301,7 @@ async def test_the_application_role_holds_every_right_import_and_the_workers_use
     )  # fmt: skip
     records, digest = open_placements(SAMPLE)
     batch = [(r.line, r.row) for r in islice(records, 3) if r.row is not None]
-    importer = Importer(client=None, pool=app, policy=CN_CARD, task_queue="t")
+    importer = Importer(client=None, pool=app, policy=CN_CARD, task_queue="t", vault=fresh_vault())
     queued: asyncio.Queue[Any] = asyncio.Queue()
     rejected: list[Any] = []
     try:
@@ -331,6 +360,10 @@ async def test_the_auditor_role_reads_but_every_write_and_the_personal_data_are_
         ("INSERT INTO purges (before_date, closed_before, retention_years, policy,"
          " cases_purged, case_ids) VALUES ('2026-01-01', '2021-01-01', 5, 'x', 0, '{}')", ()),
         ("SELECT personal FROM placement_records", ()),
+        ("SELECT personal_sealed FROM placement_records", ()),
+        ("SELECT phone_hashes FROM placement_records", ()),
+        ("SELECT wrapped FROM case_keys", ()),
+        ("DELETE FROM case_keys", ()),
     ]  # fmt: skip
     for sql, args in writes:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
@@ -350,6 +383,9 @@ async def test_the_purge_needs_no_more_than_the_purger_role_which_cannot_read_pe
         applied = await purge(purger, BEFORE, CN_CARD, apply=True, actor="ops-1")
         for sql in (
             "SELECT personal FROM placement_records",
+            "SELECT personal_sealed, name_hash FROM placement_records",
+            "SELECT wrapped FROM case_keys",
+            "INSERT INTO case_keys (case_id, master_id, wrapped) VALUES ('x', 'y', 'z')",
             "UPDATE placement_records SET facts = '{}'",
             "UPDATE cases SET outcome = NULL",
             "DELETE FROM payments",
@@ -362,6 +398,10 @@ async def test_the_purge_needs_no_more_than_the_purger_role_which_cannot_read_pe
         await purger.close()
     assert dry.case_ids == applied.case_ids == [cases["old"]]
     assert (await personal_of(pool))[cases["old"]][0] is None
+    assert (await personal_of(pool))[cases["recent"]][0] is not None
+    assert not await pool.fetchval(
+        "SELECT count(*) FROM case_keys WHERE case_id = $1", cases["old"]
+    )
     assert await pool.fetchval("SELECT db_user FROM purges") == await pool.fetchval(
         "SELECT session_user"
     )
