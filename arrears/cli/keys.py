@@ -14,3 +14,13 @@ def rotate() -> None:
     from arrears.crypto.rotation import run_rotate
 
     print(run_rotate(), flush=True)
+
+
+@keys.command("encrypt-existing")
+def encrypt_existing() -> None:
+    """Seal the personal data of placement records written in plaintext before migration
+    0014, a batch per transaction (safe to stop and run again; `arrears up` runs it too).
+    The import and the console refuse to start until none is left."""
+    from arrears.crypto.existing import run_encrypt_existing
+
+    print(run_encrypt_existing(), flush=True)

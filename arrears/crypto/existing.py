@@ -60,6 +60,18 @@ async def encrypt_existing(pool: asyncpg.Pool, vault: PersonalVault) -> int:
             return done
 
 
+async def seal_plaintext_left(pool: asyncpg.Pool, env: Mapping[str, str], home: Path) -> int:
+    """`arrears up` right after migrating: seal what is left, the number sealed. The key
+    is needed only when there is something to seal (a configured database without any
+    plaintext starts as before); then a missing or wrong key is one line, exit 3."""
+    async with pool.acquire() as conn:
+        if not await plaintext_left(conn):
+            return 0
+        vault = PersonalVault(keyring.load(env, home))
+        await vault.check(conn)
+    return await encrypt_existing(pool, vault)
+
+
 async def ready_vault(conn: Conn, env: Mapping[str, str], home: Path) -> PersonalVault:
     """The vault a command reads and writes personal data with, once it is sure the
     master key fits this database and no plaintext is left; else one line, exit 3."""

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from temporalio.service import RPCError
 
+from arrears.crypto.existing import seal_plaintext_left
 from arrears.crypto.keyring import ensure_key_file
 from arrears.settings import Settings
 from arrears.stack.postgres import EmbeddedPostgres
@@ -36,6 +37,8 @@ class Stack:
     started: list[_Stoppable] = field(default_factory=list)
     applied_migrations: list[str] = field(default_factory=list)
     created_key_file: Path | None = None
+    #: Plaintext placement records (written before migration 0014) sealed by this start.
+    encrypted_records: int = 0
 
     @property
     def temporal_address(self) -> str:
@@ -71,6 +74,8 @@ class Stack:
         pool = await create_pool(settings.db_url, max_size=2)
         try:
             self.applied_migrations = await migrate(pool)
+            # Where an upgrade lands: seal what 0014 found in plaintext (arrears.crypto).
+            self.encrypted_records = await seal_plaintext_left(pool, os.environ, settings.home)
         finally:
             await pool.close()
         await self._cluster_may_refuse(
