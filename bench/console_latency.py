@@ -379,7 +379,7 @@ async def main(args: argparse.Namespace) -> None:
                 await migrate(pool)
                 start = time.perf_counter()
                 staff = await add_staff(pool)
-                phone = await load_book(pool, args.cases)
+                phone = await load_book(pool, args.cases, VAULT)
                 await record_views(pool, staff, args.views)
                 counts = await pool.fetchrow(
                     "SELECT (SELECT count(*) FROM case_events) AS events,"
