@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,9 +24,10 @@ from arrears.crypto.vault import PersonalVault
 from arrears.store.db import create_pool, migrate, shipped_migrations
 from arrears.store.search import LIMIT, search
 from tests.arrears.crypto.conftest import SAMPLE
+from tests.integration.conftest import run_arrears
 from tests.stored_cases import raw_bytes
+from tests.support import bare_env
 
-ARREARS = str(Path(sys.executable).parent / "arrears")
 #: More than one batch, so a run goes through several transactions.
 OLD_ROWS = existing.BATCH + 5
 
@@ -115,17 +115,12 @@ async def test_up_seals_what_is_left_and_needs_a_key_only_when_something_is(
 
 
 async def _arrears(*args: str, url: str, key: bytes | None) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARREARS_", "TEMPORAL_"))}
-    env |= {"DATABASE_URL": url, "PYTHONPATH": os.getcwd(), "ARREARS_LOG_FORMAT": "json"}
-    env["ARREARS_MASTER_KEY_FILE"] = "/nonexistent/master.key"
+    """`arrears ARGS` on the database, with the key given in the environment or none."""
+    env = bare_env(DATABASE_URL=url, PYTHONPATH=os.getcwd(),
+                   ARREARS_MASTER_KEY_FILE="/nonexistent/master.key")  # fmt: skip
     if key is not None:
         env["ARREARS_MASTER_KEY"] = base64.b64encode(key).decode()
-    process = await asyncio.create_subprocess_exec(
-        ARREARS, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_arrears(*args, env=env, timeout=120)
 
 
 async def test_the_commands_as_a_user_runs_them(
