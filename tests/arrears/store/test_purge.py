@@ -21,8 +21,6 @@ from typing import Any
 import asyncpg
 import pytest
 
-from arrears.crypto.envelope import open_sealed
-from arrears.crypto.keyring import Keyring, MasterKeyError
 from arrears.intake.importer import Importer, open_placements
 from arrears.policies import load_policy
 from arrears.store.db import _init_connection, create_pool, migrate
@@ -34,7 +32,7 @@ from domain.events import (
     Placed,
     Recalled,
 )
-from tests.stored_cases import TEST_MASTER_KEY, add_case, fresh_vault, opened_event, raw_bytes
+from tests.stored_cases import add_case, fresh_vault, opened_event
 from tests.support import free_port
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
@@ -106,30 +104,6 @@ async def test_a_case_closed_six_years_before_the_date_loses_its_personal_data_a
     for case_id in cases.values():
         assert await store.verify_chain(case_id) == []
     assert await pool.fetchval("SELECT count(*) FROM payments") == 2
-
-
-async def test_a_backup_taken_before_the_purge_cannot_be_read_afterwards_even_with_the_master_key(
-    pool: asyncpg.Pool,
-) -> None:
-    cases = await book(pool)
-    backup = await pool.fetch("SELECT * FROM placement_records WHERE case_id = $1", cases["old"])
-    sealed = backup[0]["personal_sealed"]
-    assert fresh_vault().ring.keys == (TEST_MASTER_KEY,) and sealed is not None
-
-    await purge(pool, BEFORE, CN_CARD, apply=True)
-
-    after = await pool.fetchrow("SELECT * FROM placement_records WHERE case_id = $1", cases["old"])
-    assert after is not None and after["personal_sealed"] is None
-    assert (after["phone_hashes"], after["phone_suffixes"], after["name_hash"]) == (None,) * 3
-    keys = await pool.fetch("SELECT * FROM case_keys")
-    assert cases["old"] not in {k["case_id"] for k in keys}
-    # Every data key left, unwrapped with the master key, and the backup still does not open.
-    ring = Keyring((TEST_MASTER_KEY,))
-    for key in keys:
-        data_key = ring.unwrap(key["case_id"], key["master_id"], key["wrapped"])
-        with pytest.raises(MasterKeyError):
-            open_sealed(data_key, cases["old"], sealed)
-    assert b"Test Debtor" not in raw_bytes(backup) and b"13800000000" not in raw_bytes(backup)
 
 
 async def test_a_second_apply_purges_nothing_new_and_is_recorded_as_purging_nothing(
