@@ -42,8 +42,10 @@ async def keep_placement(
     *,
     source_file: str = "sha256-of-file",
     source_line: int = 2,
+    vault: PersonalVault | None = None,
 ) -> None:
-    """A placement record as the importer keeps it: facts in clear, personal data sealed."""
+    """A placement record as the importer keeps it: facts in clear, personal data sealed
+    (under the tests' master key unless `vault` is given: the database's key must be one)."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO placement_records (case_id, account_id, facts, source_file,"
@@ -51,7 +53,7 @@ async def keep_placement(
             case_id, account_id, facts or {}, source_file, source_line,
         )  # fmt: skip
         if personal is not None:
-            await fresh_vault().write(conn, case_id, personal)
+            await (vault or fresh_vault()).write(conn, case_id, personal)
 
 
 def opened_event(seq: int, at: datetime, account_id: str) -> CaseOpened:
@@ -78,6 +80,7 @@ async def add_case(
     closed_at: datetime | None,
     paid: bool = True,
     opened_at: datetime | None = None,
+    vault: PersonalVault | None = None,
 ) -> str:
     """One case as the workers leave it: opened (paid, and closed when `closed_at`), with
     its placement record holding personal data. Returns the case id."""
@@ -105,7 +108,7 @@ async def add_case(
     await EventStore(pool).append(case_id, events, summary)
     await keep_placement(
         pool, case_id, account_id, {**PERSONAL, "account_id": account_id},
-        {"credit_limit": "10000.00", "principal": "1000.00"},
+        {"credit_limit": "10000.00", "principal": "1000.00"}, vault=vault,
     )  # fmt: skip
     return case_id
 

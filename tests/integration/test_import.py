@@ -203,7 +203,11 @@ async def test_a_later_file_placing_an_account_whose_case_has_ended_starts_a_new
     await client.get_workflow_handle(f"case-{terminated}").terminate(reason="test: case ended")
     pool = await create_pool(pg_url, max_size=2)
     try:  # placed by an earlier file and cured; its workflow is gone from Temporal
-        await add_case(pool, cured, closed_at=datetime(2026, 3, 20, 12, tzinfo=UTC))
+        # Sealed under the master key `arrears up` made, as the stack's import seals.
+        stack_vault = PersonalVault(keyring.load({}, stack_env.home))
+        await add_case(
+            pool, cured, closed_at=datetime(2026, 3, 20, 12, tzinfo=UTC), vault=stack_vault
+        )
         report = tmp_path / "april.csv.rejected.csv"  # the default: beside the file
         code, out, err = await run_arrears("import", str(later), env=env, timeout=120)
         assert code == 1, err
