@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from arrears.crypto.vault import PersonalVault
 from arrears.intake.sample import sample_rows
 from arrears.people.access_log import record_view
 from arrears.people.users import User, add_user
@@ -196,21 +197,30 @@ async def record_views(pool: asyncpg.Pool, staff: dict[str, User], views: int) -
     await asyncio.gather(*(one() for _ in range(views)))
 
 
-async def load_book(pool: asyncpg.Pool, cases: int) -> str:
-    """The book (the staff must exist: the access log names them); returns a debtor's
-    mobile number to search for."""
+async def load_book(pool: asyncpg.Pool, cases: int, vault: PersonalVault) -> str:
+    """The book (the staff must exist: the access log names them), personal data sealed
+    as the importer seals it; returns a debtor's mobile number to search for."""
     rng = random.Random(14)
     rows = list(sample_rows(cases, seed=14, as_of=TODAY))
     personal = ("debtor_name", "mobile", "home_phone", "work_phone", "national_id")
-    await pool.executemany(
-        "INSERT INTO placement_records (case_id, account_id, personal, facts, source_file,"
-        " source_line) VALUES ($1, $2, $3, '{}', 'bench', $4)",
-        [
-            (f"case-{r['account_id']}", r["account_id"], {k: r[k] for k in personal if r.get(k)},
-             i + 2)
-            for i, r in enumerate(rows)
-        ],
-    )  # fmt: skip
+    async with pool.acquire() as conn:
+        await vault.lookup_key(conn)
+        for start in range(0, len(rows), 1000):
+            batch = list(enumerate(rows))[start : start + 1000]
+            async with conn.transaction():
+                sealed = [
+                    await vault.seal_new(conn, f"case-{r['account_id']}",
+                                         {k: r[k] for k in personal if r.get(k)})
+                    for _, r in batch
+                ]  # fmt: skip
+                await conn.executemany(
+                    "INSERT INTO placement_records (case_id, account_id, personal_sealed,"
+                    " name_hash, facts, source_file, source_line)"
+                    " VALUES ($1, $2, $3, $4, '{}', 'bench', $5)",
+                    [(s.case_id, r["account_id"], s.personal_sealed, s.name_hash, i + 2)
+                     for s, (i, r) in zip(sealed, batch, strict=True)],
+                )  # fmt: skip
+                await vault.keep(conn, sealed)
     store = EventStore(pool)
     gate = asyncio.Semaphore(8)
 

@@ -53,6 +53,8 @@ from arrears.console.app import create_app
 from arrears.console.case_view import CasePage, _read_history
 from arrears.console.pages.audit import Filters, read_filters
 from arrears.console.services import Services
+from arrears.crypto.keyring import Keyring, new_key
+from arrears.crypto.vault import PersonalVault
 from arrears.intake.importer import Importer, open_placements
 from arrears.intake.sample import sample_rows, write_sample
 from arrears.people.access_log import MAX_LIMIT, count_views, list_views, record_view
@@ -67,6 +69,9 @@ from arrears.store.search import search
 from arrears.store.worklists import WORKLISTS, worklist, worklist_counts
 from domain.placement import case_id_for
 from workflows.case_io import CaseView
+
+#: Personal data sealed under a throwaway master key, as the console reads it.
+VAULT = PersonalVault(Keyring((new_key(),)))
 
 LEGAL = {POLICY.name: POLICY.legal}
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -175,7 +180,7 @@ async def live_cases(
         records, digest = open_placements(sample)
         importer = Importer(
             client=client, pool=pool, policy=POLICY, task_queue=settings.task_queue,
-            day_seconds=FROZEN_DAY_SECONDS,
+            vault=VAULT, day_seconds=FROZEN_DAY_SECONDS,
         )  # fmt: skip
         summary = await importer.run(records, digest, home / "rejected.csv")
         assert summary.started == count, summary
@@ -263,7 +268,8 @@ async def read_pages(console: Console, pool: asyncpg.Pool, phone: str, n: int) -
                 c, name, today=TODAY, now=NOW, legal=LEGAL, sort=sort, descending=desc,
                 limit=50)),
         ))  # fmt: skip
-    pages.append(("POST /search (phone)", post_search, on_conn(pool, lambda c: search(c, phone))))
+    bare_search = on_conn(pool, lambda c: search(c, phone, VAULT))
+    pages.append(("POST /search (phone)", post_search, bare_search))
     return [(label, await timed(page, n), await timed(bare, n)) for label, page, bare in pages]
 
 
@@ -373,7 +379,7 @@ async def main(args: argparse.Namespace) -> None:
                 await migrate(pool)
                 start = time.perf_counter()
                 staff = await add_staff(pool)
-                phone = await load_book(pool, args.cases)
+                phone = await load_book(pool, args.cases, VAULT)
                 await record_views(pool, staff, args.views)
                 counts = await pool.fetchrow(
                     "SELECT (SELECT count(*) FROM case_events) AS events,"
@@ -389,8 +395,8 @@ async def main(args: argparse.Namespace) -> None:
                     print(f"live: {len(case_ids)} cases imported and settled, one worker")
                     await pool.execute("ANALYZE")
                     services = Services(
-                        settings=Settings(), policy=POLICY, pool=pool, now=lambda: NOW,
-                        client=client,
+                        settings=Settings(), policy=POLICY, pool=pool, vault=VAULT,
+                        now=lambda: NOW, client=client,
                     )  # fmt: skip
                     console = Console(services)
                     try:

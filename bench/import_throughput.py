@@ -28,6 +28,8 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from arrears.crypto.keyring import Keyring, new_key
+from arrears.crypto.vault import PersonalVault
 from arrears.intake.importer import Importer, open_placements
 from arrears.intake.placement_file import read_placements
 from arrears.intake.sample import write_sample
@@ -111,7 +113,7 @@ async def main() -> None:
                 records, digest = open_placements(sample)
                 importer = Importer(
                     client=env.client, pool=pool, policy=Policy(), task_queue="bench-import",
-                    concurrency=args.concurrency,
+                    vault=PersonalVault(Keyring((new_key(),))), concurrency=args.concurrency,
                 )  # fmt: skip
                 # No tracemalloc here: it slows Python code about twice and would make the
                 # comparison unfair. Memory is the growth of the peak RSS over the import.

@@ -19,6 +19,7 @@ from arrears.cli.archive import archive_command
 from arrears.cli.audit import audit
 from arrears.cli.console import console
 from arrears.cli.import_file import import_
+from arrears.cli.keys import keys
 from arrears.cli.override import override_command, retry_append_command
 from arrears.cli.payments import payments_command
 from arrears.cli.purge import purge_command
@@ -58,6 +59,7 @@ app.command(name="purge")(purge_command)
 app.command(name="archive")(archive_command)
 app.command()(console)
 app.add_typer(users)
+app.add_typer(keys)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -19,10 +19,12 @@ def console(
     """Serve the web console (worklists, cases, the book, audit) against the configured
     Temporal and PostgreSQL, until Ctrl-C. Sign in with a user from `arrears users`."""
     from arrears.console.serving import console_url, serve_console
+    from arrears.crypto.existing import open_vault
     from arrears.serve.running import until_signalled
 
     settings = Settings()
     host = host or settings.console_host
     port = port or settings.console_port
+    vault = asyncio.run(open_vault(settings))  # a missing or wrong master key: exit 3
     print(f"Console: {console_url(host, port)}", flush=True)
-    asyncio.run(until_signalled(lambda stop: serve_console(settings, stop, host, port)))
+    asyncio.run(until_signalled(lambda stop: serve_console(settings, stop, host, port, vault)))

@@ -21,6 +21,7 @@ from arrears.console.i18n import N_
 from arrears.console.pages import ROUTERS
 from arrears.console.rendering import render
 from arrears.console.services import Services
+from arrears.crypto.vault import PersonalVault
 from arrears.errors import ServiceUnavailable
 from arrears.settings import Settings
 
@@ -37,8 +38,11 @@ _HEADERS = {
 }
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
-    """The app; `services` given (tests) or built from `settings` when it starts."""
+def create_app(
+    settings: Settings, *, services: Services | None = None, vault: PersonalVault | None = None
+) -> FastAPI:
+    """The app; `services` given (tests) or built from `settings` when it starts, with
+    `vault` (made ready by `arrears console`) or one opened then."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,12 +50,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
             app.state.services = services
             yield
             return
+        from arrears.crypto.existing import open_vault
         from arrears.policies import load_policy
         from arrears.store.db import create_pool
 
+        ready = vault or await open_vault(settings)
         pool = await create_pool(settings.db_url, max_size=8)
         app.state.services = Services(
-            settings=settings, policy=load_policy(settings.policy), pool=pool
+            settings=settings, policy=load_policy(settings.policy), pool=pool, vault=ready
         )
         try:
             yield

@@ -258,7 +258,7 @@ async def gather(services: Services, case_id: str, page: int, viewer: User) -> C
             case_id,
         )
         placement = await conn.fetchrow(
-            "SELECT personal, facts->>'timezone' AS zone FROM placement_records WHERE case_id = $1",
+            "SELECT facts->>'timezone' AS zone FROM placement_records WHERE case_id = $1",
             case_id,
         )
         if reading is None and projected is None and placement is None:
@@ -276,7 +276,8 @@ async def gather(services: Services, case_id: str, page: int, viewer: User) -> C
         await _read_history(conn, shown, page)
         if placement is not None:
             shown.debtor_zone = placement["zone"]
-            shown.personal = contact_data(placement["personal"], masked=masked_for(viewer.role))
+            personal = await services.vault.read(conn, case_id)  # this case only
+            shown.personal = contact_data(personal, masked=masked_for(viewer.role))
             if shown.personal is not None:
                 await record_view(conn, viewer, case_id, shown.personal.logged_as, services.now())
     return shown

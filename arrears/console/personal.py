@@ -2,12 +2,14 @@
 called in the access log.
 
 Collectors, supervisors and managers work a case and see the contact data as the bank
-placed it (`placement_records.personal`, written by `arrears.intake.importer`). Auditors
+placed it (sealed in `placement_records` by `arrears.intake.importer`, opened for the
+one case shown by `arrears.crypto.vault.PersonalVault.read`). Auditors
 check the work, not the debtor: they see it masked, enough to tell one number or person
 from another (the last digits, the first character) and no more. Masking keeps no length
 of a name or an address, since a length alone narrows who someone is.
 
-Pure functions of the stored JSON: no database, no clock, so the rules are tested alone.
+Pure functions of the decrypted personal columns: no database, no clock, so the rules
+are tested alone.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ _MASKS: Final = {
 
 
 def contact_data(personal: Mapping[str, Any] | None, *, masked: bool) -> ContactData | None:
-    """The rows to show for a placement record's personal JSON; None when there is none
+    """The rows to show for a case's personal data (the vault's dict); None when there is none
     (no placement record, or purged after retention): nothing shown, nothing logged."""
     if not personal:
         return None

@@ -1,6 +1,7 @@
 """What every page needs, built once when the console starts: settings, policy, the
-database pool, a Temporal client (connected on first use, so the pages that only read
-PostgreSQL work while Temporal is away) and the clock (replaceable in tests)."""
+database pool, the personal data vault, a Temporal client (connected on first use, so the
+pages that only read PostgreSQL work while Temporal is away) and the clock (replaceable
+in tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from temporalio.client import Client
 
+from arrears.crypto.vault import PersonalVault
 from arrears.settings import Settings
 from domain.policy import Policy
 
@@ -28,6 +30,8 @@ class Services:
     settings: Settings
     policy: Policy
     pool: asyncpg.Pool
+    #: The one way to a case's personal data (decrypts only the case a page shows).
+    vault: PersonalVault
     now: Callable[[], datetime] = wall_clock
     idle_timeout: timedelta = IDLE_TIMEOUT
     #: Set the Secure flag on cookies even for plain http (behind a TLS-ending proxy).

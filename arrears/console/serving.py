@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from arrears.console.app import create_app
+from arrears.crypto.vault import PersonalVault
 from arrears.errors import UsageError
 from arrears.settings import Settings
 
@@ -28,10 +29,14 @@ def console_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-async def serve_console(settings: Settings, stop: asyncio.Event, host: str, port: int) -> None:
-    """Serve until `stop` is set. A port in use is one clear line (exit 2)."""
+async def serve_console(
+    settings: Settings, stop: asyncio.Event, host: str, port: int, vault: PersonalVault
+) -> None:
+    """Serve until `stop` is set. A port in use is one clear line (exit 2). The vault is
+    made ready by the caller (`arrears.crypto.existing`) before anything listens, so a
+    missing or wrong master key is one line and exit 3, not an error page later."""
     config = uvicorn.Config(
-        create_app(settings), host=host, port=port, log_config=None, access_log=False,
+        create_app(settings, vault=vault), host=host, port=port, log_config=None, access_log=False,
         lifespan="on", server_header=False, proxy_headers=True, log_level="warning",
     )  # fmt: skip
     server = _Server(config)

@@ -2,7 +2,8 @@
 
 `arrears import FILE` (and `python starter.py FILE`) runs it. The file is streamed
 (constant memory), each row validated; a good row is recorded in `placement_records`
-(the only home of personal data) and its workflow started with bounded concurrency. A
+(the only home of personal data, sealed under a data key of its own through
+`arrears.crypto.vault`: never in plaintext) and its workflow started with bounded concurrency. A
 workflow id is the case id, so a second import of the same file (or an interrupted one
 run again) starts only what is missing: the rest is "already running". A later file
 placing an account whose case has ended starts a new delinquency episode, a new case
@@ -36,8 +37,10 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from arrears.crypto.vault import PersonalVault, Sealed
 from arrears.intake.placement_file import Record, read_placements
 from arrears.policies import Arms
+from arrears.store.db import Conn
 from domain.arms import ARMS
 from domain.intake import open_case
 from domain.placement import PlacementRow, case_id_for, parse_case_id, personal_fields
@@ -107,6 +110,8 @@ class Importer:
     pool: asyncpg.Pool
     policy: Policy
     task_queue: str
+    #: Seals each row's personal data (`arrears.crypto.existing.ready_vault`).
+    vault: PersonalVault
     day_seconds: float = 86400.0
     concurrency: int = 64
     summary: ImportSummary = field(default_factory=ImportSummary)
@@ -132,6 +137,8 @@ class Importer:
         two is bounded, so memory stays flat whatever the file's size.
         """
         self.summary.report = str(report)
+        async with self.pool.acquire() as conn:
+            await self.vault.lookup_key(conn)  # made (and committed) before any batch
         starts: asyncio.Queue[_Start | None] = asyncio.Queue(maxsize=self.concurrency * 4)
         with report.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
@@ -242,20 +249,26 @@ class Importer:
         }
 
     async def _insert(self, rows: list[tuple[int, PlacementRow, str]], digest: str) -> set[str]:
-        """Keep the rows (personal data included) before their workflows start; the case
-        ids kept now (a row another import kept first is left as it is)."""
+        """Keep the rows, personal data sealed, before their workflows start; the case
+        ids kept now (a row another import kept first is left as it is). Rows and their
+        data keys commit together: a sealed row never lacks its key."""
         if not rows:
             return set()
-        kept = await self.pool.fetch(
-            """INSERT INTO placement_records
-                   (case_id, account_id, episode, personal, facts, source_file, source_line)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[],
-                                    $5::jsonb[], $6::text[], $7::int[])
-               ON CONFLICT DO NOTHING
-               RETURNING case_id""",
-            *_columns(rows, digest),
-        )
-        return {r["case_id"] for r in kept}
+        async with self.pool.acquire() as conn, conn.transaction():
+            columns, sealed = await _columns(conn, self.vault, rows, digest)
+            kept = await conn.fetch(
+                """INSERT INTO placement_records
+                       (case_id, account_id, episode, facts, source_file, source_line,
+                        personal_sealed, name_hash)
+                   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[],
+                                        $5::text[], $6::int[], $7::bytea[], $8::bytea[])
+                   ON CONFLICT DO NOTHING
+                   RETURNING case_id""",
+                *columns,
+            )
+            inserted = {r["case_id"] for r in kept}
+            await self.vault.keep(conn, (s for s in sealed if s.case_id in inserted))
+        return inserted
 
     async def _ended_in_store(self, case_ids: set[str]) -> dict[str, str]:
         """{case id: outcome} of the cases the event store shows ended. Asked before the
@@ -318,18 +331,24 @@ class Importer:
         return status.name.lower()
 
 
-def _columns(rows: list[tuple[int, PlacementRow, str]], digest: str) -> list[list[Any]]:
-    """The batch as one array per column, for a single `unnest` insert."""
-    columns: list[list[Any]] = [[], [], [], [], [], [], []]
+async def _columns(
+    conn: Conn, vault: PersonalVault, rows: list[tuple[int, PlacementRow, str]], digest: str
+) -> tuple[list[list[Any]], list[Sealed]]:
+    """The batch as one array per column, for a single `unnest` insert, and each row's
+    personal data sealed under a new data key."""
+    columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
+    sealed: list[Sealed] = []
     for line, row, case_id in rows:
         data = row.model_dump(mode="json")
         personal = {k: v for k, v in data.items() if k in personal_fields}
         facts = {k: v for k, v in data.items() if k not in personal_fields}
         episode = parse_case_id(case_id)[1]
-        values = (case_id, row.account_id, episode, personal, facts, digest, line)
+        sealed.append(seal := await vault.seal_new(conn, case_id, personal))
+        values = (case_id, row.account_id, episode, facts, digest, line,
+                  seal.personal_sealed, seal.name_hash)  # fmt: skip
         for column, value in zip(columns, values, strict=True):
             column.append(value)
-    return columns
+    return columns, sealed
 
 
 def open_placements(path: Path) -> tuple[Iterator[Record], str]:

@@ -4,12 +4,14 @@ progress bar on a terminal, and the summary (CONTRACTS.md §1)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from arrears.crypto.existing import ready_vault
 from arrears.errors import UsageError
 from arrears.intake.importer import Importer, ImportSummary, default_report_path, open_placements
 from arrears.intake.placement_file import Record
@@ -39,12 +41,15 @@ async def run_import(path: Path, report: Path | None, day_seconds: float, concur
     pool = await create_pool(settings.db_url, max_size=min(concurrency, 20))
     try:
         await migrate(pool)
+        async with pool.acquire() as conn:  # a missing or wrong key: exit 3, nothing kept
+            vault = await ready_vault(conn, os.environ, settings.home)
         importer = Importer(
             client=client,
             pool=pool,
             policy=arms.champion,
             challenger=arms.challenger,
             task_queue=settings.task_queue,
+            vault=vault,
             day_seconds=day_seconds,
             concurrency=concurrency,
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import uuid
 from collections.abc import Awaitable, Callable
@@ -73,8 +74,13 @@ async def serve(
         if settings.ui_url:
             _say(f"Web UI:     {settings.ui_url}")
         _say(f"PostgreSQL: {stack.database_url}")
+        if stack.created_key_file:
+            _say(f"Master key: created {stack.created_key_file} (mode 0600; keep it safe)")
         if stack.applied_migrations:
             _say(f"Migrations applied: {', '.join(stack.applied_migrations)}")
+        if stack.encrypted_records:
+            _say(f"Personal data: sealed {stack.encrypted_records} placement records kept in"
+                 " plaintext before migration 0014")  # fmt: skip
         if with_worker:
             await _serve_worker(settings, stop, demo)
         else:
@@ -114,6 +120,7 @@ async def _start_demo(
     summary and a stand-in payments feed going until Ctrl-C."""
     from rich.console import Console
 
+    from arrears.crypto.existing import ready_vault
     from arrears.intake.importer import Importer, open_placements
     from arrears.policies import load_arms
     from arrears.serve.dashboard import demo_payments, show
@@ -127,8 +134,11 @@ async def _start_demo(
     pool = await create_pool(settings.db_url, max_size=4)
     report = settings.home / "sample.rejected.csv"
     arms = load_arms(settings.policy)
+    async with pool.acquire() as conn:
+        vault = await ready_vault(conn, os.environ, settings.home)
     importer = Importer(client=client, pool=pool, policy=arms.champion, challenger=arms.challenger,
-                        task_queue=settings.task_queue, day_seconds=demo.day_seconds)  # fmt: skip
+                        task_queue=settings.task_queue, vault=vault,
+                        day_seconds=demo.day_seconds)  # fmt: skip
     summary = await importer.run(records, digest, report)
     _say(
         f"Sample portfolio {demo.sample}: {summary.started} cases started, "
@@ -150,12 +160,14 @@ async def _start_console(settings: Settings, stop: asyncio.Event) -> asyncio.Fut
     """The web console beside the worker, and one demo user per role the first time
     (their passwords are printed once: `arrears users set-password` sets new ones)."""
     from arrears.console.serving import console_url, serve_console
+    from arrears.crypto.existing import ready_vault
     from arrears.people.demo import ensure_demo_users
     from arrears.store.db import create_pool
 
     pool = await create_pool(settings.db_url, max_size=1)
     try:
         async with pool.acquire() as conn:
+            vault = await ready_vault(conn, os.environ, settings.home)  # before it listens
             created = await ensure_demo_users(conn, datetime.now(UTC))
     finally:
         await pool.close()
@@ -168,7 +180,7 @@ async def _start_console(settings: Settings, stop: asyncio.Event) -> asyncio.Fut
         _say("  demo users exist already (passwords printed on the first run; reset them "
              "with `arrears users set-password ID --password-stdin`)")  # fmt: skip
     return asyncio.ensure_future(
-        serve_console(settings, stop, settings.console_host, settings.console_port)
+        serve_console(settings, stop, settings.console_host, settings.console_port, vault)
     )
 
 

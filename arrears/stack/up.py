@@ -7,14 +7,18 @@ Each part is embedded unless configured: `TEMPORAL_ADDRESS` unset starts the dev
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
 from temporalio.service import RPCError
 
+from arrears.crypto.existing import seal_plaintext_left
+from arrears.crypto.keyring import ensure_key_file
 from arrears.settings import Settings
 from arrears.stack.postgres import EmbeddedPostgres
 from arrears.stack.processes import ensure_writable_dir
@@ -32,6 +36,9 @@ class Stack:
     settings: Settings
     started: list[_Stoppable] = field(default_factory=list)
     applied_migrations: list[str] = field(default_factory=list)
+    created_key_file: Path | None = None
+    #: Plaintext placement records (written before migration 0014) sealed by this start.
+    encrypted_records: int = 0
 
     @property
     def temporal_address(self) -> str:
@@ -47,6 +54,9 @@ class Stack:
         if settings.embedded_postgres or settings.embedded_temporal:
             home = ensure_writable_dir(settings.home, "data directory")
         if settings.embedded_postgres:
+            # The embedded default needs a master key for personal data (issue 16): made
+            # here once, mode 0600; a configured database brings its own key.
+            self.created_key_file = ensure_key_file(os.environ, home)
             postgres = EmbeddedPostgres(home, settings.pg_port)
             self.started.append(postgres)
             await postgres.start()
@@ -64,6 +74,8 @@ class Stack:
         pool = await create_pool(settings.db_url, max_size=2)
         try:
             self.applied_migrations = await migrate(pool)
+            # Where an upgrade lands: seal what 0014 found in plaintext (arrears.crypto).
+            self.encrypted_records = await seal_plaintext_left(pool, os.environ, settings.home)
         finally:
             await pool.close()
         await self._cluster_may_refuse(

@@ -6,14 +6,18 @@ effect more than `retention.years_after_close` years (the configured policy) bef
 the bank's time zone (`cycle.bank_timezone`): with `--before 2026-03-01` and 5 years, a
 case closed on 2021-02-28 is purged and one closed on 2021-03-01 is not.
 
-Purging sets `placement_records.personal` to NULL and `purged_at` to now(), and records
-the run in `purges`, in one transaction. Everything else stays: events (which never held
+Purging is crypto-shredding (issue 16): it deletes each due case's data key from
+`case_keys` and clears its sealed personal data and lookup hashes (and any plaintext left
+from before migration 0014), sets `purged_at` to now(), and records the run in `purges`,
+in one transaction. A backup taken before the purge still holds the ciphertext, but no
+key opens it any more, not even with the master key. Everything else stays: events (which never held
 personal data), read models, payments, commissions, the placement's facts. `--dry-run`
 reads the same selection and changes nothing. Neither prints any personal data: only
 case ids, and the JSON summary as the last line.
 
-The statements need no more than the `arrears_purger` role grants (migration 0004): it
-may see *whether* a record holds personal data (`has_personal`), never the data.
+The statements need no more than the `arrears_purger` role grants (migrations 0004 and
+0014): it may see *whether* a record holds personal data (`has_personal`), never the data
+nor a data key, and needs no master key: nothing is decrypted to destroy it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from arrears.crypto.vault import SHREDDED, shred_keys
 from arrears.errors import ServiceUnavailable, UsageError
 from arrears.policies import load_policy
 from arrears.settings import Settings
@@ -91,13 +96,14 @@ async def purge(
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _PURGE_LOCK)
         rows = await conn.fetch(
-            f"""UPDATE placement_records p SET personal = NULL, purged_at = now()
+            f"""UPDATE placement_records p SET {SHREDDED}, purged_at = now()
                 FROM ({_DUE}) due
                 WHERE p.case_id = due.case_id AND p.has_personal
                 RETURNING p.case_id""",
             cutoff_at,
         )
         ids = sorted(r["case_id"] for r in rows)
+        await shred_keys(conn, ids)
         purge_id = await conn.fetchval(
             """INSERT INTO purges (before_date, closed_before, retention_years, policy,
                                    cases_purged, case_ids, actor)

@@ -3,8 +3,10 @@ an inbound call, the debtor's phone number or name as the placement records hold
 
 What comes back is case ids and columns without personal data (stage, bucket, balance),
 and which kind of match it was; the term itself is never logged, stored, or echoed into
-a URL (the page submits it by POST). Records whose personal data was purged
-(`personal IS NULL`) match only by id.
+a URL (the page submits it by POST). Personal data is stored sealed (arrears.crypto), so
+phones and names are matched on keyed hashes (HMAC, `arrears.crypto.lookup`) of the
+term against the hashes stored beside each record: nothing is decrypted to search.
+Records whose personal data was purged have no hashes left and match only by id.
 
 A term is read as:
 - a case id when it starts with `case-`;
@@ -12,7 +14,9 @@ A term is read as:
   phone number when it has at least `MIN_PHONE_DIGITS` digits: the debtor's mobile, home
   or work phone when the digits of one end with the other's (so `138 0000 0000` finds
   `+86 13800000000`, and `+86 139...` finds `139...`);
-- anything else of at least two characters: a part of the debtor's name.
+- anything else of at least two characters: the debtor's full name, exactly, after
+  normalising case, width and spaces (a part of a name no longer finds anyone:
+  docs/DECISIONS.md, "Search by name after encryption").
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal
 
+from arrears.crypto import lookup
+from arrears.crypto.vault import PersonalVault
 from arrears.store.db import Conn
 
-MIN_PHONE_DIGITS: Final = 6
+MIN_PHONE_DIGITS: Final = lookup.MIN_PHONE_DIGITS
 MIN_NAME_CHARS: Final = 2
 LIMIT: Final = 50
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
-_NON_DIGITS = re.compile(r"\D")
 
 Match = Literal["case", "account", "phone", "name"]
 
@@ -48,13 +53,6 @@ class SearchTermError(ValueError):
     """A term too short to search by (the message says what is needed, not the term)."""
 
 
-def phone_digits(value: str) -> str:
-    return _NON_DIGITS.sub("", value)
-
-
-#: A phone's digits reversed, as migration 0010 indexes them (':' sorts right after '9').
-_REVERSED = "(reverse(regexp_replace(r.personal->>'{line}', '\\D', '', 'g')) COLLATE \"C\")"
-
 _SELECT = (
     "SELECT r.case_id, r.account_id, {matched} AS matched, c.stage, c.bucket, c.balance,"
     " c.outcome FROM placement_records r LEFT JOIN cases c USING (case_id) WHERE {where}"
@@ -62,40 +60,38 @@ _SELECT = (
 )
 
 
-async def search(conn: Conn, term: str) -> list[Found]:
+async def search(conn: Conn, term: str, vault: PersonalVault) -> list[Found]:
     """The cases the term finds (open cases first), at most LIMIT."""
     term = term.strip()
     args: list[object]
     if term.startswith("case-"):
         where, args, matched = "r.case_id = $1", [term], "'case'"
     elif _PHONE_CHARS.match(term):
-        digits = phone_digits(term)
+        digits = lookup.phone_digits(term)
         if not digits:
             raise SearchTermError("a number needs digits")
         where = "r.account_id = $1"
         matched = "'account'"
         args = [digits]
-        if len(digits) >= MIN_PHONE_DIGITS:
-            # Each phone's digits reversed (indexed, migration 0010): a number ending
-            # with the term's digits is a prefix range from $2; a number the term ends
-            # with (the term carries a +86 or trunk prefix) is one of the term's own
-            # reversed prefixes, $3. So a country code on either side does not matter.
-            reversed_digits = digits[::-1]
-            args += [reversed_digits, [reversed_digits[:k] for k in
-                                       range(MIN_PHONE_DIGITS, len(digits) + 1)]]  # fmt: skip
-            phones = " OR ".join(
-                "({d} >= $2::text AND {d} < $2::text || ':' OR {d} = ANY($3::text[]))".format(
-                    d=_REVERSED.format(line=line)
-                )
-                for line in ("mobile", "home_phone", "work_phone")
+        hkey = await vault.lookup_key(conn, create=False)
+        if len(digits) >= MIN_PHONE_DIGITS and hkey is not None:
+            # A stored number ending with the term's digits has the term's hash among
+            # its suffix hashes ($2); a number the term ends with (the term carries a
+            # +86 or trunk prefix) has its own hash among the term's suffix hashes
+            # ($3). So a country code on either side does not matter. Both are GIN.
+            args += [lookup.digits_hash(hkey, digits), lookup.suffix_hashes(hkey, digits)]
+            where = (
+                "r.account_id = $1 OR r.phone_suffixes @> ARRAY[$2::bytea]"
+                " OR r.phone_hashes && $3::bytea[]"
             )
-            where = f"r.account_id = $1 OR (r.personal IS NOT NULL AND ({phones}))"
             matched = "CASE WHEN r.account_id = $1 THEN 'account' ELSE 'phone' END"
     else:
         if len(term) < MIN_NAME_CHARS:
             raise SearchTermError(f"a name needs at least {MIN_NAME_CHARS} characters")
-        where = "strpos(lower(r.personal->>'debtor_name'), lower($1)) > 0"
-        args, matched = [term], "'name'"
+        hkey = await vault.lookup_key(conn, create=False)
+        if hkey is None:
+            return []  # no personal data was ever sealed: no name to find
+        where, args, matched = "r.name_hash = $1", [lookup.name_hash(hkey, term)], "'name'"
     sql = _SELECT.format(matched=matched, where=where, limit=LIMIT)
     rows = await conn.fetch(sql, *args)
     return [Found(**r) for r in rows]

@@ -155,3 +155,23 @@ async def test_a_manager_lands_on_the_book(person: SignIn, site: Site) -> None:
     await manager.page.get_by_test_id("reports-link").click()
     await expect(manager.page.get_by_test_id("recovery").locator("svg")).to_be_visible()
     await manager.screenshot("book-reports")
+
+
+async def test_a_collector_finds_a_case_by_the_debtors_phone_as_said_and_opens_it(
+    person: SignIn, site: Site
+) -> None:
+    """Search on the keyed hashes (personal data is sealed), then the case page decrypts
+    that one case: the number spoken with spaces and no country code finds it."""
+    collector = await person("collector")
+    page = collector.page
+    await collector.open("/search")
+    digits = re.sub(r"\D", "", site.cases.frozen_mobile)[-11:]
+    await page.locator('form[action="/search"] [name="term"]').fill(
+        f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    )
+    await page.locator('form[action="/search"] button[type="submit"]').click()
+    found = page.get_by_test_id("results").locator(f'a[href="/cases/{site.cases.frozen}"]')
+    await expect(found).to_be_visible()
+    await found.click()
+    await expect(page.get_by_test_id("personal")).to_contain_text(site.cases.frozen_mobile)
+    await collector.screenshot("search-phone")

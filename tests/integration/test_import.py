@@ -3,6 +3,7 @@ rejected with its line and column (never its value), re-import starts nothing.""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import uuid
@@ -14,12 +15,14 @@ import asyncpg
 import pytest
 from temporalio.service import RPCError
 
+from arrears.crypto import keyring
+from arrears.crypto.vault import PersonalVault
 from arrears.intake.sample import COLUMNS
 from arrears.settings import Settings
 from arrears.stack.temporal import connect
 from arrears.store.db import create_pool
 from tests.integration.conftest import ArrearsProcess, StackEnv, run_arrears
-from tests.stored_cases import add_case
+from tests.stored_cases import add_case, raw_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -135,13 +138,19 @@ async def test_an_import_starts_every_good_row_once_and_reports_every_bad_row(
         assert description.workflow_type == "Case"
     conn = await asyncpg.connect(pg_url)
     try:
-        stored = await conn.fetch(
-            "SELECT account_id, personal FROM placement_records ORDER BY account_id"
-        )
+        stored = await conn.fetch("SELECT * FROM placement_records ORDER BY account_id")
+        keys = await conn.fetch("SELECT * FROM case_keys")
+        # `arrears up` made the master key in the data directory; the vault opens each case.
+        vault = PersonalVault(keyring.load({}, stack_env.home))
+        opened = [await vault.read(conn, r["case_id"]) for r in stored]
     finally:
         await conn.close()
     assert [r["account_id"] for r in stored] == good
-    assert all(json.loads(r["personal"])["debtor_name"] == "王伟" for r in stored)
+    raw = raw_bytes(stored + keys)  # what a database reader or a backup holds
+    for secret in ("王伟", "13912345678", "440524188001010014", "北京市", "李娜", "13700001111"):
+        assert secret.encode() not in raw
+    assert all(p is not None and p["debtor_name"] == "王伟" for p in opened)
+    assert {p["mobile"] for p in opened if p is not None} == {"13912345678"}
 
     code, out, _ = await run_arrears(
         "import", str(file), "--report", str(report), env=env, timeout=120
@@ -149,6 +158,19 @@ async def test_an_import_starts_every_good_row_once_and_reports_every_bad_row(
     assert code == 1
     assert json.loads(out.strip().splitlines()[-1])["started"] == 0
     assert json.loads(out.strip().splitlines()[-1])["already_running"] == GOOD_ROWS
+
+    # A wrong master key, or none: one line and exit 3, before anything is kept or started.
+    other = keyring.new_key()
+    for wrong, says in (
+        ({"ARREARS_MASTER_KEY": base64.b64encode(other).decode()}, "not in the keyring"),
+        ({"ARREARS_MASTER_KEY_FILE": str(tmp_path / "none.key")}, "no master key"),
+    ):
+        code, out, err = await run_arrears(
+            "import", str(file), "--report", str(report), env=env | wrong, timeout=120
+        )
+        lines = err.strip().splitlines()
+        assert (code, out) == (3, ""), err
+        assert len(lines) == 1 and lines[0].startswith("arrears: ") and says in lines[0], err
 
 
 def _write_rows(path: Path, accounts: list[str], **changes: str) -> None:
@@ -181,7 +203,11 @@ async def test_a_later_file_placing_an_account_whose_case_has_ended_starts_a_new
     await client.get_workflow_handle(f"case-{terminated}").terminate(reason="test: case ended")
     pool = await create_pool(pg_url, max_size=2)
     try:  # placed by an earlier file and cured; its workflow is gone from Temporal
-        await add_case(pool, cured, closed_at=datetime(2026, 3, 20, 12, tzinfo=UTC))
+        # Sealed under the master key `arrears up` made, as the stack's import seals.
+        stack_vault = PersonalVault(keyring.load({}, stack_env.home))
+        await add_case(
+            pool, cured, closed_at=datetime(2026, 3, 20, 12, tzinfo=UTC), vault=stack_vault
+        )
         report = tmp_path / "april.csv.rejected.csv"  # the default: beside the file
         code, out, err = await run_arrears("import", str(later), env=env, timeout=120)
         assert code == 1, err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import stat
 import urllib.request
 import uuid
 from pathlib import Path
@@ -98,6 +99,10 @@ async def test_sigterm_stops_every_process_up_started_and_the_data_survives_a_re
 ) -> None:
     up = await _up(spawn, stack_env)
     assert any(line.startswith("Migrations applied: 0001") for line in up.lines)
+    key_file = stack_env.home / "master.key"
+    assert f"Master key: created {key_file} (mode 0600; keep it safe)" in up.lines
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_bytes()
     pg_url = (await up.wait_for_line(r"^PostgreSQL: (\S+)")).group(1)
     conn = await asyncpg.connect(pg_url)
     await conn.execute(
@@ -113,6 +118,8 @@ async def test_sigterm_stops_every_process_up_started_and_the_data_survives_a_re
 
     again = await _up(spawn, stack_env)
     assert not any(line.startswith("Migrations applied") for line in again.lines)
+    assert not any(line.startswith("Master key") for line in again.lines)
+    assert key_file.read_bytes() == key
     conn = await asyncpg.connect(pg_url)
     try:
         assert (

@@ -52,7 +52,7 @@ async def search_results(request: Request, who: Searcher) -> Response:
     services = services_of(request)
     try:
         async with services.pool.acquire() as conn:
-            results = await search(conn, term)
+            results = await search(conn, term, services.vault)
     except SearchTermError:
         return _page(request, term=term, error=TOO_SHORT)
     return _page(request, term=term, results=results)

@@ -21,6 +21,7 @@ from arrears.console.services import Services
 from arrears.people.users import add_user
 from arrears.policies import load_policy
 from arrears.settings import Settings
+from tests.stored_cases import fresh_vault
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("collector", "supervisor", "manager", "auditor")
@@ -90,7 +91,13 @@ async def console(pool: asyncpg.Pool, clock: Clock) -> AsyncIterator[Console]:
     async with pool.acquire() as conn:
         for role in ROLES:
             await add_user(conn, user_id(role), role, f"Test {role}", PASSWORD, clock())
-    services = Services(settings=Settings(), policy=load_policy("cn-card"), pool=pool, now=clock)
+    services = Services(
+        settings=Settings(),
+        policy=load_policy("cn-card"),
+        pool=pool,
+        vault=fresh_vault(),
+        now=clock,
+    )
     console = Console(services=services, clock=clock)
     try:
         yield console

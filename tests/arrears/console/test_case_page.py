@@ -32,6 +32,7 @@ from domain.localtime import zone
 from domain.placement import personal_fields
 from domain.policy import Policy
 from tests.arrears.console.conftest import Console, csrf_token, user_id
+from tests.stored_cases import keep_placement
 from tests.support import free_port, wait_until
 from tests.workflows.conftest import row
 from workflows.case import CaseWorkflow
@@ -75,12 +76,11 @@ async def start_case(
     `other_arm`, a champion case of a champion / challenger test."""
     placement = row(account_id=f"CP{uuid.uuid4().hex[:10]}", debtor_name=DEBTOR_NAME, mobile=MOBILE)
     data = placement.model_dump(mode="json")
-    await pool.execute(
-        "INSERT INTO placement_records (case_id, account_id, personal, facts, source_file,"
-        " source_line) VALUES ($1, $2, $3, $4, 'test', 1)",
-        placement.case_id, placement.account_id,
+    await keep_placement(
+        pool, placement.case_id, placement.account_id,
         {k: v for k, v in data.items() if k in personal_fields},
         {k: v for k, v in data.items() if k not in personal_fields},
+        source_file="test", source_line=1,
     )  # fmt: skip
     case_input = CaseInput(
         case_id=placement.case_id,

@@ -13,6 +13,7 @@ import pytest
 from domain.events import ContactAttempted, HoldStarted, PromiseBroken, PromiseMade
 from tests.arrears.console.conftest import Console, csrf_token
 from tests.book_cases import NOW, TODAY, Story, store_all
+from tests.stored_cases import keep_placement
 
 DAY = timedelta(days=1)
 PHONE = "+86 138-0013-8000"
@@ -36,10 +37,8 @@ async def book(console: Console) -> Console:
         planned_at=NOW - DAY, line="mobile", recording_ref="r",
     )  # fmt: skip
     await store_all(console.services.pool, *stories, disputed)
-    await console.services.pool.execute(
-        "INSERT INTO placement_records (case_id, account_id, personal, facts, source_file,"
-        " source_line) VALUES ('case-8001', '8001', $1, '{}', 'sha', 2)",
-        {"debtor_name": "王小明", "mobile": PHONE},
+    await keep_placement(
+        console.services.pool, "case-8001", "8001", {"debtor_name": "王小明", "mobile": PHONE}
     )
     return console
 

@@ -30,7 +30,7 @@ from arrears.workers import case_activities
 from domain.arms import assign_arm
 from domain.commands import MoveArm
 from domain.events import Actor
-from tests.stored_cases import add_case
+from tests.stored_cases import add_case, fresh_vault
 from tests.support import wait_until
 from workflows.case import CaseWorkflow
 from workflows.case_views import ARM
@@ -81,7 +81,7 @@ async def run_import(client: Client, pool: asyncpg.Pool, queue: str, file: Path)
     arms = load_arms(str(PROFILE))
     importer = Importer(
         client=client, pool=pool, policy=arms.champion, challenger=arms.challenger,
-        task_queue=queue, concurrency=16,
+        task_queue=queue, vault=fresh_vault(), concurrency=16,
     )  # fmt: skip
     records, digest = open_placements(file)
     return await importer.run(records, digest, file.with_suffix(".rejected.csv"))
@@ -208,7 +208,7 @@ async def test_an_import_without_a_challenger_keeps_the_summary_line_and_its_cas
 ) -> None:
     file = placement_file(tmp_path / "one.csv", rows=1, seed=9, redefault=False)
     importer = Importer(client=temporal, pool=pool, policy=load_arms("cn-card").champion,
-                        task_queue=queue)  # fmt: skip
+                        task_queue=queue, vault=fresh_vault())  # fmt: skip
     records, digest = open_placements(file)
 
     summary = await importer.run(records, digest, tmp_path / "r.csv")

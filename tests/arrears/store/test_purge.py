@@ -32,7 +32,7 @@ from domain.events import (
     Placed,
     Recalled,
 )
-from tests.stored_cases import add_case, opened_event
+from tests.stored_cases import add_case, fresh_vault, opened_event
 from tests.support import free_port
 
 ARREARS = str(Path(sys.executable).parent / "arrears")
@@ -65,8 +65,11 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def personal_of(pool: asyncpg.Pool) -> dict[str, Any]:
-    rows = await pool.fetch("SELECT case_id, personal, purged_at FROM placement_records")
-    return {r["case_id"]: (r["personal"], r["purged_at"]) for r in rows}
+    """{case id: (its personal data as the vault opens it, purged_at)}."""
+    vault = fresh_vault()
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT case_id, purged_at FROM placement_records")
+        return {r["case_id"]: (await vault.read(conn, r["case_id"]), r["purged_at"]) for r in rows}
 
 
 async def book(pool: asyncpg.Pool) -> dict[str, str]:
@@ -272,7 +275,7 @@ async def test_the_application_role_holds_every_right_import_and_the_workers_use
     )  # fmt: skip
     records, digest = open_placements(SAMPLE)
     batch = [(r.line, r.row) for r in islice(records, 3) if r.row is not None]
-    importer = Importer(client=None, pool=app, policy=CN_CARD, task_queue="t")
+    importer = Importer(client=None, pool=app, policy=CN_CARD, task_queue="t", vault=fresh_vault())
     queued: asyncio.Queue[Any] = asyncio.Queue()
     rejected: list[Any] = []
     try:
@@ -331,6 +334,10 @@ async def test_the_auditor_role_reads_but_every_write_and_the_personal_data_are_
         ("INSERT INTO purges (before_date, closed_before, retention_years, policy,"
          " cases_purged, case_ids) VALUES ('2026-01-01', '2021-01-01', 5, 'x', 0, '{}')", ()),
         ("SELECT personal FROM placement_records", ()),
+        ("SELECT personal_sealed FROM placement_records", ()),
+        ("SELECT phone_hashes FROM placement_records", ()),
+        ("SELECT wrapped FROM case_keys", ()),
+        ("DELETE FROM case_keys", ()),
     ]  # fmt: skip
     for sql, args in writes:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
@@ -350,6 +357,9 @@ async def test_the_purge_needs_no_more_than_the_purger_role_which_cannot_read_pe
         applied = await purge(purger, BEFORE, CN_CARD, apply=True, actor="ops-1")
         for sql in (
             "SELECT personal FROM placement_records",
+            "SELECT personal_sealed, name_hash FROM placement_records",
+            "SELECT wrapped FROM case_keys",
+            "INSERT INTO case_keys (case_id, master_id, wrapped) VALUES ('x', 'y', 'z')",
             "UPDATE placement_records SET facts = '{}'",
             "UPDATE cases SET outcome = NULL",
             "DELETE FROM payments",
@@ -362,6 +372,10 @@ async def test_the_purge_needs_no_more_than_the_purger_role_which_cannot_read_pe
         await purger.close()
     assert dry.case_ids == applied.case_ids == [cases["old"]]
     assert (await personal_of(pool))[cases["old"]][0] is None
+    assert (await personal_of(pool))[cases["recent"]][0] is not None
+    assert not await pool.fetchval(
+        "SELECT count(*) FROM case_keys WHERE case_id = $1", cases["old"]
+    )
     assert await pool.fetchval("SELECT db_user FROM purges") == await pool.fetchval(
         "SELECT session_user"
     )
