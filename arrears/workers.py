@@ -8,6 +8,7 @@ machines) to scale: Temporal spreads the work over every worker polling the task
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 from contextlib import aclosing
 from typing import Any
@@ -23,8 +24,9 @@ from activities.contact import ContactActivities, ContactProvider, DestinationLo
 from activities.event_store import EventStoreActivities
 from activities.partners import LoggingPartnerGateway, PartnerActivities
 from activities.providers.channels import providers_from
-from activities.providers.destinations import PersonalDestinations, PlainPersonalReader
+from activities.providers.destinations import PersonalDestinations
 from activities.stack_check import StackCheckActivities
+from arrears.crypto.existing import ready_vault
 from arrears.logs import get_logger
 from arrears.metrics import WorkerMetrics
 from arrears.settings import Settings
@@ -59,10 +61,15 @@ def case_activities(
     ]
 
 
-def activities_for(client: Client, pool: asyncpg.Pool, contact: ContactProvider) -> list[Any]:
-    """Every activity, wired to its dependencies (the client, pool, providers, settings)."""
+def activities_for(
+    client: Client,
+    pool: asyncpg.Pool,
+    contact: ContactProvider,
+    destinations: DestinationLookup | None = None,
+) -> list[Any]:
+    """Every activity, wired to its dependencies (the client, pool, providers, settings;
+    `destinations` where a real gateway finds each attempt's phone or address)."""
     audit = AuditBookActivities(client, pool)
-    destinations = PersonalDestinations(pool, PlainPersonalReader())
     return [
         *case_activities(EventStore(pool), contact, destinations),
         StackCheckActivities(pool).record_stack_check,
@@ -73,13 +80,17 @@ def activities_for(client: Client, pool: asyncpg.Pool, contact: ContactProvider)
 
 
 def build_worker(
-    client: Client, pool: asyncpg.Pool, settings: Settings, contact: ContactProvider
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    contact: ContactProvider,
+    destinations: DestinationLookup | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(client, pool, contact),
+        activities=activities_for(client, pool, contact, destinations),
         max_concurrent_activities=settings.worker_concurrency,
         max_concurrent_workflow_tasks=settings.worker_concurrency,
     )
@@ -99,13 +110,23 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             await ensure_archive_schedule(client, settings)
         except RPCError as err:  # e.g. an API key that may not manage schedules
             log.warning("archive sweep not scheduled", error=f"{err.status.name}: {err.message}")
-        async with (
-            aclosing(providers_from(settings)) as contact,
-            build_worker(client, pool, settings, contact),
-        ):
-            log.info("worker started", task_queue=settings.task_queue)
-            await stop.wait()
-            log.info("worker stopping")
+        async with aclosing(providers_from(settings)) as contact:
+            destinations = (
+                await _destinations(pool, settings) if contact.needs_destinations else None
+            )
+            async with build_worker(client, pool, settings, contact, destinations):
+                log.info("worker started", task_queue=settings.task_queue)
+                await stop.wait()
+                log.info("worker stopping")
     finally:
         await metrics.close()
         await pool.close()
+
+
+async def _destinations(pool: asyncpg.Pool, settings: Settings) -> PersonalDestinations:
+    """Each attempt's phone or address, decrypted for that one case by the personal data
+    vault; a missing or wrong master key (or plaintext left to convert) stops the worker
+    before it polls: one line, exit 3."""
+    async with pool.acquire() as conn:
+        vault = await ready_vault(conn, os.environ, settings.home)
+    return PersonalDestinations(pool, vault)

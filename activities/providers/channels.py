@@ -19,6 +19,13 @@ class ByChannel:
     def __init__(self, providers: Mapping[Channel, ContactProvider]) -> None:
         self.providers = dict(providers)
 
+    @property
+    def needs_destinations(self) -> bool:
+        """Whether some channel goes to a real gateway, which needs the phone or address.
+        The simulator needs none, so a worker with only simulated channels never decrypts
+        personal data and holds no master key (least privilege)."""
+        return any(isinstance(p, HttpProvider) for p in self.providers.values())
+
     async def attempt(self, request: ProviderRequest) -> ContactResult:
         return await self.providers[request.channel].attempt(request)
 

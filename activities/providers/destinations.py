@@ -28,18 +28,6 @@ class PersonalReader(Protocol):
     async def read(self, conn: Conn, case_id: str) -> dict[str, Any] | None: ...
 
 
-class PlainPersonalReader:
-    """`placement_records.personal` as the importer writes it before personal data is
-    encrypted at rest. Replaced by `PersonalVault` once that is merged (the column goes
-    away then): only this class reads the column here."""
-
-    async def read(self, conn: Conn, case_id: str) -> dict[str, Any] | None:
-        personal = await conn.fetchval(
-            "SELECT personal FROM placement_records WHERE case_id = $1", case_id
-        )
-        return dict(personal) if personal is not None else None
-
-
 def destination_for(personal: Mapping[str, Any], request: ContactRequest) -> Destination | None:
     """The field of `personal` the attempt uses, or None if it is not on record.
 

@@ -14,6 +14,7 @@ import pytest
 from activities.contact import ContactRequest, Destination, ProviderRequest
 from tests.arrears.conftest import pool  # noqa: F401  (a fixture, used by name)
 from tests.gateway import Gateway, running_gateway
+from tests.stored_cases import keep_placement
 from tests.workflows.conftest import env  # noqa: F401  (a fixture, used by name)
 
 SECRET = "a-shared-secret-of-at-least-32-characters"
@@ -46,12 +47,5 @@ def call_request(key: str = "case-T1/7", phone: str = PHONE) -> ProviderRequest:
 
 
 async def keep_personal(db: asyncpg.Pool, case_id: str, personal: dict[str, Any]) -> None:
-    """A placement record holding `personal`, as the importer keeps it. (With personal
-    data encrypted at rest: `PersonalVault.write` after the row is inserted.)"""
-    await db.execute(
-        "INSERT INTO placement_records (case_id, account_id, personal, facts, source_file,"
-        " source_line) VALUES ($1, $2, $3, '{}', 'test', 1)",
-        case_id,
-        case_id.removeprefix("case-"),
-        personal,
-    )
+    """A placement record holding `personal` sealed, as the importer keeps it."""
+    await keep_placement(db, case_id, case_id.removeprefix("case-"), personal)

@@ -12,11 +12,11 @@ import pytest
 from activities.contact import ContactRequest
 from activities.providers.destinations import (
     PersonalDestinations,
-    PlainPersonalReader,
     destination_for,
 )
 from domain.events import Channel, PhoneLine, Target
 from tests.activities.providers.conftest import keep_personal
+from tests.stored_cases import fresh_vault
 
 PERSONAL: dict[str, Any] = {
     "debtor_name": "王小明",
@@ -97,9 +97,11 @@ async def test_the_destination_is_read_from_the_one_case_and_gone_once_purged(
 ) -> None:
     await keep_personal(pool, "case-D1", PERSONAL)
     await keep_personal(pool, "case-D2", {**PERSONAL, "mobile": "+8613900000002"})
-    lookup = PersonalDestinations(pool, PlainPersonalReader())
+    vault = fresh_vault()
+    lookup = PersonalDestinations(pool, vault)
     found = await lookup.destination(request("sms", "debtor", case_id="case-D2"))
     assert found is not None and found.payload() == {"phone": "+8613900000002"}
-    await pool.execute("UPDATE placement_records SET personal = NULL WHERE case_id = 'case-D2'")
+    async with pool.acquire() as conn:
+        await vault.shred(conn, ["case-D2"])
     assert await lookup.destination(request("sms", "debtor", case_id="case-D2")) is None
     assert await lookup.destination(request("sms", "debtor", case_id="case-none")) is None

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.providers.channels import ByChannel
-from activities.providers.destinations import PersonalDestinations, PlainPersonalReader
+from activities.providers.destinations import PersonalDestinations
 from activities.providers.http import HttpProvider
 from arrears.settings import CONTACT_CHANNELS
 from arrears.store.events import InMemoryEventStore, event_from_payload
@@ -32,6 +32,7 @@ from domain.localtime import start_of_day
 from domain.placement import personal_fields
 from tests.activities.providers.conftest import ADDRESS, NAME, PHONE, SECRET, keep_personal
 from tests.gateway import Gateway
+from tests.stored_cases import fresh_vault
 from tests.workflows.conftest import POLICY, row
 from workflows.case import CaseWorkflow
 from workflows.case_io import BusinessClock, CaseInput
@@ -53,7 +54,7 @@ async def run_case(
         open=open_case(placement), until=origin + timedelta(days=12), search_attributes=False,
     )  # fmt: skip
     queue = f"gateway-{uuid.uuid4().hex[:6]}"
-    destinations = PersonalDestinations(db, PlainPersonalReader())
+    destinations = PersonalDestinations(db, fresh_vault())
     async with aclosing(ByChannel(http)) as contact, Worker(
         env.client, task_queue=queue, workflows=[CaseWorkflow],
         activities=case_activities(store, contact, destinations),
