@@ -28,6 +28,16 @@ def test_with_nothing_configured_every_channel_is_simulated(env_vars: pytest.Mon
     assert all(isinstance(p, SimulatedProvider) for p in chosen.values())
 
 
+async def test_only_a_worker_with_a_gateway_needs_the_personal_data_it_must_decrypt(
+    env_vars: pytest.MonkeyPatch, gateway: Gateway
+) -> None:
+    assert not providers_from(load_settings()).needs_destinations
+    env_vars.setenv("ARREARS_CONTACT_SMS_URL", gateway.url)
+    env_vars.setenv("ARREARS_CONTACT_SMS_SECRET", SECRET)
+    async with aclosing(providers_from(load_settings())) as contact:
+        assert contact.needs_destinations
+
+
 async def test_a_channel_with_a_gateway_sends_its_attempts_there_and_the_others_stay_simulated(
     env_vars: pytest.MonkeyPatch, gateway: Gateway
 ) -> None:
